@@ -1,0 +1,41 @@
+"""The HTTP gateway: validates, authenticates, answers reads, hands work to queues."""
+from flask import Flask
+from flask_smorest import Api
+
+from settings import Settings, get_settings
+
+OPENAPI = {
+    "API_TITLE": "boxoffice",
+    "API_VERSION": "1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "/docs",
+    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+    "API_SPEC_OPTIONS": {
+        "components": {"securitySchemes": {
+            "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+        }},
+        "security": [{"apiKey": []}],
+    },
+}
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    from api import events, health, sagas, tickets, users
+    from api.auth import init_auth
+    from api.cli import register_commands
+    from api.errors import register_error_handlers
+
+    settings = settings or get_settings()
+    app = Flask(__name__)
+    app.config.update(OPENAPI)
+    app.json.sort_keys = False
+    init_auth(app, settings)
+    api = Api(app)
+    for module in (health, users, events, sagas, tickets):
+        api.register_blueprint(module.blp)
+    register_error_handlers(app)
+    register_commands(app)
+    return app

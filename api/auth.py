@@ -1,0 +1,107 @@
+"""Who is calling: the client application (API key) and the user (JWT)."""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from functools import wraps
+
+from flask import g, request
+from flask_jwt_extended import JWTManager, get_jwt, get_jwt_identity, verify_jwt_in_request
+from flask_smorest import abort
+
+from api.errors import error_response
+from workers.users import service as users
+
+API_KEY_HEADER = "X-API-Key"
+#: endpoints anyone may call without an API key
+OPEN_ENDPOINTS = {"health.healthz", "health.readyz", "api-docs.openapi_json",
+                  "api-docs.openapi_swagger_ui", "static"}
+
+jwt = JWTManager()
+
+
+def init_auth(app, settings) -> None:
+    app.config.update(
+        JWT_SECRET_KEY=settings.jwt_secret_key,
+        JWT_ACCESS_TOKEN_EXPIRES=timedelta(minutes=settings.jwt_access_minutes),
+        JWT_REFRESH_TOKEN_EXPIRES=timedelta(days=settings.jwt_refresh_days),
+        JWT_TOKEN_LOCATION=["headers"],
+        JWT_ERROR_MESSAGE_KEY="message",
+    )
+    jwt.init_app(app)
+    app.before_request(_require_api_key)
+
+
+def _require_api_key():
+    if request.endpoint in OPEN_ENDPOINTS or request.method == "OPTIONS":
+        return None
+    client = users.api_key_client(request.headers.get(API_KEY_HEADER, ""))
+    if client is None:
+        abort(401, message=f"a valid {API_KEY_HEADER} header is required")
+    g.api_client = client
+    return None
+
+
+@jwt.token_in_blocklist_loader
+def _revoked(_header, payload) -> bool:
+    return users.is_token_revoked(payload["jti"])
+
+
+@jwt.additional_claims_loader
+def _claims(identity):
+    return {"role": g.get("login_role", "buyer")}
+
+
+@jwt.unauthorized_loader
+def _missing_token(reason):
+    return error_response(401, f"a bearer token is required: {reason}")
+
+
+@jwt.invalid_token_loader
+def _invalid_token(reason):
+    return error_response(401, f"invalid token: {reason}")
+
+
+@jwt.expired_token_loader
+def _expired_token(_header, _payload):
+    return error_response(401, "token has expired")
+
+
+@jwt.revoked_token_loader
+def _revoked_token(_header, _payload):
+    return error_response(401, "token has been revoked")
+
+
+@jwt.needs_fresh_token_loader
+def _stale_token(_header, _payload):
+    return error_response(401, "a fresh token is required")
+
+
+def current_user_id() -> uuid.UUID:
+    return uuid.UUID(get_jwt_identity())
+
+
+def current_role() -> str:
+    return get_jwt().get("role", "buyer")
+
+
+def login_required(*roles: str, refresh: bool = False):
+    """Require a valid access token (or refresh token), and one of ``roles`` if given."""
+    def decorator(fn):
+        @wraps(fn)
+        def wrapper(*args, **kwargs):
+            verify_jwt_in_request(refresh=refresh)
+            if roles and current_role() not in roles:
+                abort(403, message=f"this needs the role {' or '.join(roles)}")
+            return fn(*args, **kwargs)
+        return wrapper
+    return decorator
+
+
+def issue_tokens(user: dict) -> dict:
+    from flask_jwt_extended import create_access_token, create_refresh_token
+
+    g.login_role = user["role"]
+    identity = str(user["id"])
+    return {"access_token": create_access_token(identity),
+            "refresh_token": create_refresh_token(identity)}

@@ -1,0 +1,95 @@
+"""Operator commands: ``flask --app api keys|users|db ...``."""
+from __future__ import annotations
+
+import secrets
+
+import click
+from flask.cli import AppGroup
+
+from settings import ROOT, get_settings
+from workers.steps import DomainError
+from workers.users import service as users
+
+keys = AppGroup("keys", help="API keys of client applications.")
+user_cmds = AppGroup("users", help="User accounts.")
+db = AppGroup("db", help="Database schema.")
+
+
+@keys.command("create")
+@click.argument("name")
+def create_key(name):
+    """Issue a key for client NAME and print it (only its hash is kept)."""
+    try:
+        click.echo(users.create_api_key(name))
+    except DomainError:
+        raise click.ClickException(f"a key named {name!r} exists; revoke it or pick another name")
+
+
+@keys.command("revoke")
+@click.argument("name")
+def revoke_key(name):
+    """Revoke client NAME's key at once."""
+    try:
+        users.revoke_api_key(name)
+    except DomainError:
+        raise click.ClickException(f"no active key named {name!r}")
+    click.echo(f"revoked {name}")
+
+
+@user_cmds.command("create-admin")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--name", default="Administrator")
+def create_admin(email, password, name):
+    """Create (or promote) the admin account EMAIL."""
+    if len(password) < 8:
+        raise click.ClickException("the password needs 8 characters or more")
+    user = users.create_admin(email=email, password=password, name=name)
+    click.echo(f"admin {user['email']} ({user['id']})")
+
+
+@user_cmds.command("set-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(["buyer", "organizer", "staff", "admin"]))
+def set_role(email, role):
+    """Give account EMAIL a role."""
+    try:
+        users.set_role(email=email, role=role)
+    except DomainError:
+        raise click.ClickException(f"no account {email}")
+    click.echo(f"{email} is now {role}")
+
+
+def migrate() -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    command.upgrade(Config(str(ROOT / "alembic.ini")), "head")
+
+
+@db.command("upgrade")
+def upgrade():
+    """Bring the schema up to date (safe on an empty database)."""
+    migrate()
+    click.echo("database schema is up to date")
+
+
+@click.command("dev-setup")
+def dev_setup():
+    """Migrate and print a development API key (development only)."""
+    settings = get_settings()
+    if settings.env == "production":
+        raise click.ClickException("dev-setup is for development")
+    migrate()
+    key_file = settings.var_dir / "dev-api-key"
+    key = key_file.read_text().strip() if key_file.exists() else ""
+    if not users.api_key_client(key):
+        key = users.create_api_key(f"development-{secrets.token_hex(4)}")
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(key + "\n")
+    click.echo(key)
+
+
+def register_commands(app) -> None:
+    for command in (keys, user_cmds, db, dev_setup):
+        app.cli.add_command(command)

@@ -1,0 +1,56 @@
+"""Every error leaves the gateway as JSON ``{code, status, message, errors}``.
+
+Domain refusals are mapped to HTTP here, once.
+"""
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from flask import jsonify
+from werkzeug.exceptions import HTTPException
+
+from workers.orchestration.errors import IdempotencyConflict
+from workers.steps import DomainError
+from workers.tickets.errors import EventNotFound, NotAllowed, TierNotFound
+from workers.users.errors import EmailTaken, InvalidCredentials, UserNotFound
+
+DOMAIN_STATUS = {
+    EmailTaken: (409, "an account with this email already exists"),
+    InvalidCredentials: (401, "wrong email or password"),
+    UserNotFound: (404, "no such user"),
+    EventNotFound: (404, "no such event"),
+    TierNotFound: (404, "no such ticket tier for this event"),
+    NotAllowed: (403, None),
+    IdempotencyConflict: (422, "this Idempotency-Key was already used with a different request"),
+}
+
+
+def error_response(code: int, message: str, errors: dict | None = None):
+    body = {"code": code, "status": HTTPStatus(code).phrase, "message": message,
+            "errors": errors or {}}
+    return jsonify(body), code
+
+
+def _http_error(exc: HTTPException):
+    data = getattr(exc, "data", None) or {}
+    errors = data.get("messages") or data.get("errors") or {}
+    message = data.get("message")
+    if message is None:
+        message = "invalid request" if exc.code == 422 else exc.description
+    response, code = error_response(exc.code, message, errors)
+    for name, value in (data.get("headers") or {}).items():
+        response.headers[name] = value
+    return response, code
+
+
+def _domain_error(exc: DomainError):
+    for cls in type(exc).__mro__:
+        if cls in DOMAIN_STATUS:
+            code, message = DOMAIN_STATUS[cls]
+            return error_response(code, message or str(exc))
+    raise exc
+
+
+def register_error_handlers(app) -> None:
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(DomainError, _domain_error)

@@ -1,0 +1,75 @@
+"""Purchases: start one, follow it."""
+import uuid
+from datetime import datetime
+
+from flask import request, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from api import pagination
+from api.auth import current_role, current_user_id, login_required
+from api.schemas import SagaListArgs, SagaOut, SagaPage, StartPurchaseIn, StartPurchaseOut
+from workers.orchestration import queries, service
+from workers.payments.service import payment_of_saga
+from workers.tickets import queries as tickets
+
+blp = Blueprint("sagas", __name__, description="Purchases, each run as a saga")
+
+
+@blp.route("/saga/start", methods=["POST"])
+@blp.arguments(StartPurchaseIn)
+@blp.response(202, StartPurchaseOut)
+@blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": False,
+                      "schema": {"type": "string", "maxLength": 200},
+                      "description": "repeat a request safely: same key and body, same saga"}])
+@login_required()
+def start_purchase(body):
+    """Start a purchase; follow it at the Location given"""
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 1 <= len(key) <= 200:
+        abort(422, message="Idempotency-Key must be 1-200 characters",
+              errors={"headers": {"Idempotency-Key": ["must be 1-200 characters"]}})
+    if tickets.purchasable_tier(body["event_id"], body["tier_id"]) is None:
+        abort(422, message="no such ticket tier on sale for this event",
+              errors={"json": {"tier_id": ["no such ticket tier on sale for this event"]}})
+    saga_id, _ = service.start_purchase(user_id=current_user_id(), idempotency_key=key, **body)
+    saga = queries.get_saga(saga_id)
+    location = url_for("sagas.Saga", saga_id=saga_id)
+    return {"saga_id": saga_id, "status": saga["status"]}, 202, {"Location": location}
+
+
+def _full(saga: dict) -> dict:
+    saga["tickets"] = [{"id": t["id"], "code": t["code"]}
+                       for t in tickets.tickets_of_saga(saga["id"]) if t["status"] == "valid"]
+    saga["payment"] = payment_of_saga(saga["id"])
+    return saga
+
+
+@blp.route("/sagas/<uuid:saga_id>")
+class Saga(MethodView):
+    decorators = [login_required()]
+
+    @blp.response(200, SagaOut)
+    def get(self, saga_id):
+        """A purchase: status, reason, step timeline, tickets and payment"""
+        saga = queries.get_saga(saga_id)
+        if saga is None or (saga["user_id"] != current_user_id() and current_role() != "admin"):
+            abort(404, message="no such saga")
+        return _full(saga)
+
+
+@blp.route("/sagas")
+class Sagas(MethodView):
+    decorators = [login_required()]
+
+    @blp.arguments(SagaListArgs, location="query")
+    @blp.response(200, SagaPage)
+    def get(self, args):
+        """Your purchases, newest first (admins: everybody's)"""
+        before = pagination.decode(args["cursor"], datetime.fromisoformat, uuid.UUID)
+        owner = None if current_role() == "admin" else current_user_id()
+        items = queries.list_sagas(user_id=owner, status=args["status"],
+                                   limit=args["limit"] + 1, before=before)
+        result = pagination.page(items, args["limit"], key=lambda s: (s["created_at"].isoformat(), s["id"]))
+        result["items"] = [_full(s) for s in result["items"]]
+        return result

@@ -1,0 +1,176 @@
+"""Request and response shapes of the HTTP API (they also make the OpenAPI document)."""
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from workers.users.models import ROLES
+
+Currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z]{3}$"))
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class RegisterIn(StrictSchema):
+    email = fields.Email(required=True, validate=validate.Length(max=320))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=200))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class UserOut(Schema):
+    id = fields.UUID()
+    email = fields.String()
+    name = fields.String()
+    role = fields.String(validate=validate.OneOf(ROLES))
+    created_at = fields.AwareDateTime()
+
+
+class ProfilePatch(StrictSchema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    password = fields.String(load_only=True, validate=validate.Length(min=8, max=200))
+
+
+class LoginIn(StrictSchema):
+    email = fields.String(required=True)
+    password = fields.String(required=True, load_only=True)
+
+
+class TokensOut(Schema):
+    access_token = fields.String()
+    refresh_token = fields.String()
+
+
+class LogoutIn(StrictSchema):
+    refresh_token = fields.String(load_default=None)
+
+
+class TierIn(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    price_cents = fields.Integer(required=True, validate=validate.Range(min=0, max=10**9))
+    currency = Currency
+    capacity = fields.Integer(required=True, validate=validate.Range(min=0, max=10**7))
+
+
+class TierPatch(StrictSchema):
+    id = fields.UUID(load_default=None)
+    name = fields.String(validate=validate.Length(min=1, max=100))
+    price_cents = fields.Integer(validate=validate.Range(min=0, max=10**9))
+    currency = fields.String(validate=validate.Regexp(r"^[A-Za-z]{3}$"))
+    capacity = fields.Integer(validate=validate.Range(min=0, max=10**7))
+
+
+class EventIn(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    venue = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    starts_at = fields.AwareDateTime(required=True)
+    tiers = fields.List(fields.Nested(TierIn), required=True, validate=validate.Length(min=1, max=50))
+
+
+class EventPatch(StrictSchema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    venue = fields.String(validate=validate.Length(min=1, max=200))
+    starts_at = fields.AwareDateTime()
+    status = fields.String(validate=validate.OneOf(("draft", "on_sale", "sold_out", "canceled")))
+    tiers = fields.List(fields.Nested(TierPatch), validate=validate.Length(max=50))
+
+
+class TierOut(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    price_cents = fields.Integer()
+    currency = fields.String()
+    capacity = fields.Integer()
+    available = fields.Integer(metadata={"description": "seats left now (live)"})
+
+
+class EventOut(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    venue = fields.String()
+    starts_at = fields.AwareDateTime()
+    status = fields.String()
+    tiers = fields.List(fields.Nested(TierOut))
+
+
+class PageArgs(StrictSchema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(load_default=None)
+
+
+class EventPage(Schema):
+    items = fields.List(fields.Nested(EventOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class StartPurchaseIn(StrictSchema):
+    event_id = fields.UUID(required=True)
+    tier_id = fields.UUID(required=True)
+    quantity = fields.Integer(required=True, validate=validate.Range(min=1, max=10))
+    payment_token = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class StartPurchaseOut(Schema):
+    saga_id = fields.UUID()
+    status = fields.String()
+
+
+class StepOut(Schema):
+    name = fields.String()
+    status = fields.String()
+    attempts = fields.Integer()
+    started_at = fields.AwareDateTime(allow_none=True)
+    finished_at = fields.AwareDateTime(allow_none=True)
+    error = fields.String(allow_none=True)
+
+
+class TicketRef(Schema):
+    id = fields.UUID()
+    code = fields.String()
+
+
+class PaymentOut(Schema):
+    status = fields.String()
+    charged_cents = fields.Integer()
+    refunded_cents = fields.Integer()
+
+
+class SagaOut(Schema):
+    id = fields.UUID()
+    status = fields.String()
+    reason = fields.String(allow_none=True)
+    error = fields.String(allow_none=True)
+    event_id = fields.UUID()
+    tier_id = fields.UUID()
+    quantity = fields.Integer()
+    amount_cents = fields.Integer(allow_none=True)
+    currency = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    steps = fields.List(fields.Nested(StepOut))
+    tickets = fields.List(fields.Nested(TicketRef))
+    payment = fields.Nested(PaymentOut)
+
+
+class SagaListArgs(PageArgs):
+    status = fields.String(load_default=None, validate=validate.OneOf(
+        ("pending", "reserved", "paid", "confirmed", "compensating", "canceled", "failed")))
+
+
+class SagaPage(Schema):
+    items = fields.List(fields.Nested(SagaOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class TicketOut(Schema):
+    id = fields.UUID()
+    code = fields.String()
+    status = fields.String()
+    event_id = fields.UUID()
+    tier_id = fields.UUID()
+    saga_id = fields.UUID()
+    issued_at = fields.AwareDateTime()
+
+
+class TicketPage(Schema):
+    items = fields.List(fields.Nested(TicketOut))
+    next_cursor = fields.String(allow_none=True)

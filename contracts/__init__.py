@@ -1,0 +1,19 @@
+"""Every command and event that crosses a queue, as a named, versioned marshmallow schema.
+
+This package imports nothing else of boxoffice.
+"""
+from contracts.base import Contract, StepTiming
+from contracts.orchestration import StepFailed
+from contracts.payments import ChargePayment, PaymentCaptured, PaymentRefunded, RefundPayment
+from contracts.tickets import (
+    ConfirmSeats, ReleaseSeats, ReserveSeats, SeatsConfirmed, SeatsReleased, SeatsReserved,
+)
+from contracts.users import AnonymiseUser
+
+ALL = (
+    ReserveSeats, SeatsReserved, ConfirmSeats, SeatsConfirmed, ReleaseSeats, SeatsReleased,
+    ChargePayment, PaymentCaptured, RefundPayment, PaymentRefunded, StepFailed, AnonymiseUser,
+)
+REGISTRY = {c.name: c for c in ALL}
+
+__all__ = [c.__name__ for c in ALL] + ["ALL", "Contract", "REGISTRY", "StepTiming"]

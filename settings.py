@@ -1,0 +1,92 @@
+"""The one place boxoffice reads its configuration from the environment.
+
+Development defaults make `make run` work on a bare machine (SQLite files and a
+server-less broker under ``var/``); production refuses to start on them.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
+DEV_API_KEY_PEPPER = "dev-only-api-key-pepper"
+FAIL_CONFIRM_TIER = "__fail_confirm__"
+
+
+class ConfigurationError(RuntimeError):
+    """Raised when the environment cannot run the requested mode safely."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    var_dir: Path
+    database_url: str
+    broker_url: str
+    result_backend: str | None
+    redis_url: str | None
+    jwt_secret_key: str
+    api_key_pepper: str
+    payment_latency_ms: int
+    jwt_access_minutes: int
+    jwt_refresh_days: int
+    #: tiers named FAIL_CONFIRM_TIER fail at confirm: for tests of compensation only
+    fault_injection: bool
+
+    @property
+    def embedded_broker(self) -> bool:
+        return self.broker_url.startswith("spool://")
+
+    @classmethod
+    def from_env(cls, environ: dict | None = None) -> "Settings":
+        e = os.environ if environ is None else environ
+        var_dir = Path(e.get("BOXOFFICE_VAR_DIR", ROOT / "var")).resolve()
+        settings = cls(
+            env=e.get("BOXOFFICE_ENV", "development"),
+            var_dir=var_dir,
+            database_url=e.get("DATABASE_URL") or f"sqlite:///{var_dir / 'boxoffice.db'}",
+            broker_url=e.get("CELERY_BROKER_URL") or "spool://",
+            result_backend=e.get("CELERY_RESULT_BACKEND") or None,
+            redis_url=e.get("REDIS_URL") or None,
+            jwt_secret_key=e.get("JWT_SECRET_KEY") or DEV_JWT_SECRET,
+            api_key_pepper=e.get("API_KEY_PEPPER") or DEV_API_KEY_PEPPER,
+            payment_latency_ms=int(e.get("PAYMENT_LATENCY_MS", "0")),
+            jwt_access_minutes=int(e.get("JWT_ACCESS_MINUTES", "15")),
+            jwt_refresh_days=int(e.get("JWT_REFRESH_DAYS", "30")),
+            fault_injection=e.get("BOXOFFICE_FAULT_INJECTION", "") in ("1", "true", "yes"),
+        )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if self.env not in ("development", "production"):
+            raise ConfigurationError(f"BOXOFFICE_ENV must be development or production, not {self.env!r}")
+        if self.env != "production":
+            return
+        if self.jwt_secret_key == DEV_JWT_SECRET or len(self.jwt_secret_key) < 32:
+            raise ConfigurationError("production needs JWT_SECRET_KEY set to a secret of 32+ characters")
+        if self.api_key_pepper == DEV_API_KEY_PEPPER or len(self.api_key_pepper) < 16:
+            raise ConfigurationError("production needs API_KEY_PEPPER set to a secret of 16+ characters")
+        if self.fault_injection:
+            raise ConfigurationError("BOXOFFICE_FAULT_INJECTION is for tests, not production")
+        if self.embedded_broker or self.database_url.startswith("sqlite"):
+            raise ConfigurationError("production needs CELERY_BROKER_URL and DATABASE_URL of real servers")
+
+
+_current: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The settings of this process, read once."""
+    global _current
+    if _current is None:
+        _current = Settings.from_env()
+    return _current
+
+
+def reset_settings() -> None:
+    """Forget cached settings (tests that change the environment)."""
+    global _current
+    _current = None

@@ -1,0 +1,28 @@
+"""The Celery application: the composition root of every worker process.
+
+Every worker imports every domain's tasks, whichever queue it consumes: an error
+callback of a chain runs inside the worker whose task failed, so that worker must
+know it.
+"""
+from celery import Celery
+from celery.signals import worker_process_init
+
+from workers import spool  # noqa: F401  registers the spool:// transport
+from workers.db import dispose_engine
+
+app = Celery(
+    "boxoffice",
+    include=[
+        "workers.tickets.tasks",
+        "workers.payments.tasks",
+        "workers.orchestration.tasks",
+        "workers.users.tasks",
+    ],
+)
+app.config_from_object("celeryconfig")
+
+
+@worker_process_init.connect
+def _fresh_connections_after_fork(**_):
+    # A forked child must never reuse the parent's database connections.
+    dispose_engine()

@@ -1,0 +1,110 @@
+"""Database engine and sessions, one engine per process, built on first use.
+
+All domains share one database but each owns its tables (prefixed with its name);
+no domain queries another's.
+"""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from typing import Iterator
+
+from datetime import timezone
+
+from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy.types import TypeDecorator
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from settings import get_settings
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+_engine: Engine | None = None
+_engine_pid: int | None = None
+_sessions: sessionmaker | None = None
+
+
+def build_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        _make_sqlite_serialise_writers(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def _make_sqlite_serialise_writers(engine: Engine) -> None:
+    # SQLite fails a read transaction that later writes if another process wrote in
+    # between; taking the write lock at BEGIN makes concurrent writers wait instead.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _):
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def engine() -> Engine:
+    global _engine, _engine_pid, _sessions
+    if _engine is None or _engine_pid != os.getpid():
+        _engine = build_engine(get_settings().database_url)
+        _engine_pid = os.getpid()
+        _sessions = sessionmaker(_engine, expire_on_commit=False)
+    return _engine
+
+
+def dispose_engine() -> None:
+    global _engine, _engine_pid, _sessions
+    if _engine is not None and _engine_pid == os.getpid():
+        _engine.dispose()
+    _engine = _engine_pid = _sessions = None
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """A session inside one transaction: committed on success, rolled back on error."""
+    engine()
+    with _sessions() as session, session.begin():
+        yield session
+
+
+def is_postgres() -> bool:
+    return engine().dialect.name == "postgresql"
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on PostgreSQL and SQLite alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value

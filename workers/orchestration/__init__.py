@@ -1,0 +1,1 @@
+"""Orchestration: the saga record, the purchase canvas and its compensation."""

@@ -1,0 +1,68 @@
+"""Tables of the orchestration domain: sagas, their steps, and the outbox."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from workers.db import Base, UTCDateTime
+
+#: how far along each status is; a status only ever moves to a higher rank
+RANK = {"pending": 0, "reserved": 1, "paid": 2, "confirmed": 3,
+        "compensating": 3, "canceled": 4, "failed": 4}
+TERMINAL = ("confirmed", "canceled", "failed")
+
+
+class Saga(Base):
+    __tablename__ = "orchestration_sagas"
+    __table_args__ = (
+        UniqueConstraint("user_id", "idempotency_key"),
+        Index("ix_orchestration_sagas_status_id", "status", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    tier_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    quantity: Mapped[int] = mapped_column(Integer)
+    payment_token: Mapped[str] = mapped_column(String(200))
+    amount_cents: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    steps: Mapped[list["SagaStep"]] = relationship(
+        order_by="SagaStep.position", lazy="selectin", cascade="all, delete-orphan"
+    )
+
+
+class SagaStep(Base):
+    __tablename__ = "orchestration_saga_steps"
+
+    saga_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orchestration_sagas.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))  # succeeded | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class OutboxMessage(Base):
+    """A message owed to the broker, written in the transaction that made it due."""
+
+    __tablename__ = "orchestration_outbox"
+    __table_args__ = (Index("ix_orchestration_outbox_unsent", "sent_at", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    saga_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # purchase | compensate
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -1,0 +1,42 @@
+"""Read-only views of sagas for callers that must answer at once."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, tuple_
+
+from workers.db import transaction
+from workers.orchestration.models import Saga
+
+
+def _saga(saga: Saga) -> dict:
+    return {
+        "id": saga.id, "user_id": saga.user_id, "status": saga.status, "reason": saga.reason,
+        "error": saga.error, "event_id": saga.event_id, "tier_id": saga.tier_id,
+        "quantity": saga.quantity, "amount_cents": saga.amount_cents, "currency": saga.currency,
+        "created_at": saga.created_at, "updated_at": saga.updated_at,
+        "steps": [{"name": st.name, "status": st.status, "attempts": st.attempts,
+                   "started_at": st.started_at, "finished_at": st.finished_at, "error": st.error}
+                  for st in saga.steps],
+    }
+
+
+def get_saga(saga_id: uuid.UUID) -> dict | None:
+    with transaction() as s:
+        saga = s.get(Saga, saga_id)
+        return _saga(saga) if saga else None
+
+
+def list_sagas(*, user_id: uuid.UUID | None, status: str | None, limit: int,
+               before: tuple[datetime, uuid.UUID] | None = None) -> list[dict]:
+    """Newest first; ``user_id`` None lists everybody's (admins)."""
+    with transaction() as s:
+        q = select(Saga).order_by(Saga.created_at.desc(), Saga.id.desc()).limit(limit)
+        if user_id is not None:
+            q = q.where(Saga.user_id == user_id)
+        if status is not None:
+            q = q.where(Saga.status == status)
+        if before is not None:
+            q = q.where(tuple_(Saga.created_at, Saga.id) < before)
+        return [_saga(x) for x in s.scalars(q)]

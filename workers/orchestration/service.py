@@ -1,0 +1,161 @@
+"""Business rules of the orchestration domain: the saga record and its outbox."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from workers.db import transaction
+from workers.orchestration import canvas
+from workers.orchestration.errors import NOTHING_RESERVED, IdempotencyConflict, reason_for
+from workers.orchestration.models import RANK, TERMINAL, OutboxMessage, Saga, SagaStep
+from workers.steps import utcnow
+
+log = logging.getLogger(__name__)
+
+STEP_ORDER = {"reserve": 0, "charge": 1, "confirm": 2, "refund": 3, "release": 4}
+#: what each outcome event means for the saga
+OUTCOME_STATUS = {"SeatsReserved": "reserved", "PaymentCaptured": "paid",
+                  "SeatsConfirmed": "confirmed", "PaymentRefunded": None, "SeatsReleased": "canceled"}
+
+
+def request_hash(body: dict) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def start_purchase(*, user_id, event_id, tier_id, quantity, payment_token,
+                   idempotency_key=None) -> tuple[uuid.UUID, bool]:
+    """Record a purchase saga and its start message in one transaction, then publish.
+
+    Returns the saga id and whether it was created now (``False``: an earlier request
+    with the same idempotency key and body).
+    """
+    body = {"event_id": event_id, "tier_id": tier_id, "quantity": quantity,
+            "payment_token": payment_token}
+    digest = request_hash(body)
+    try:
+        with transaction() as s:
+            now = utcnow()
+            saga = Saga(user_id=user_id, status="pending", event_id=event_id, tier_id=tier_id,
+                        quantity=quantity, payment_token=payment_token, request_hash=digest,
+                        idempotency_key=idempotency_key, created_at=now, updated_at=now)
+            s.add(saga)
+            s.flush()
+            message = OutboxMessage(saga_id=saga.id, kind="purchase", created_at=now)
+            s.add(message)
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        with transaction() as s:
+            first = s.scalar(select(Saga).where(Saga.user_id == user_id,
+                                                Saga.idempotency_key == idempotency_key))
+        if first.request_hash != digest:
+            raise IdempotencyConflict(idempotency_key) from None
+        return first.id, False
+    publish(message, saga, retry=False)
+    return saga.id, True
+
+
+def publish(message: OutboxMessage, saga: Saga, *, retry: bool = True) -> bool:
+    """Send an outbox message's canvas and mark it sent; on failure the relay resends."""
+    try:
+        canvas.CANVASES[message.kind](saga).apply_async(retry=retry)
+    except Exception:  # noqa: BLE001  the outbox keeps it; the relay will try again
+        log.warning("outbox %s (%s of saga %s) not published yet", message.id, message.kind,
+                    saga.id, exc_info=True)
+        return False
+    with transaction() as s:
+        s.execute(update(OutboxMessage).where(OutboxMessage.id == message.id)
+                  .values(sent_at=utcnow()))
+    return True
+
+
+def relay_outbox(*, older_than_seconds: float = 2.0, batch: int = 500) -> int:
+    """Publish outbox messages that were not sent right after their commit."""
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    with transaction() as s:
+        due = s.execute(
+            select(OutboxMessage, Saga).join(Saga, Saga.id == OutboxMessage.saga_id)
+            .where(OutboxMessage.sent_at.is_(None), OutboxMessage.created_at < cutoff)
+            .order_by(OutboxMessage.created_at).limit(batch)
+            .with_for_update(of=OutboxMessage, skip_locked=True)
+        ).all()
+        sent = 0
+        for message, saga in due:
+            canvas.CANVASES[message.kind](saga).apply_async()
+            message.sent_at = utcnow()
+            sent += 1
+    return sent
+
+
+def _upsert_step(s, saga_id, *, name, status, attempts, started_at, finished_at, error=None):
+    values = dict(saga_id=saga_id, name=name, position=STEP_ORDER[name], status=status,
+                  attempts=attempts, started_at=started_at, finished_at=finished_at, error=error)
+    dialect = postgresql if s.bind.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(SagaStep).values(**values)
+    s.execute(stmt.on_conflict_do_update(
+        index_elements=["saga_id", "name"],
+        set_={k: v for k, v in values.items() if k not in ("saga_id", "name")}))
+
+
+def _advance(s, saga_id, status, **fields) -> int:
+    """Move a saga to ``status`` unless it is already as far or further along."""
+    lower = [k for k, rank in RANK.items() if rank < RANK[status]]
+    return s.execute(update(Saga).where(Saga.id == saga_id, Saga.status.in_(lower))
+                     .values(status=status, updated_at=utcnow(), **fields)).rowcount
+
+
+def record_outcome(event: dict) -> None:
+    """Write a step's outcome event into the saga record."""
+    step = event["step"]
+    saga_id = event["saga_id"]
+    with transaction() as s:
+        _upsert_step(s, saga_id, name=step["name"], status="succeeded",
+                     attempts=step["attempts"], started_at=step["started_at"],
+                     finished_at=step["finished_at"])
+        status = OUTCOME_STATUS[event["contract"]]
+        if event["contract"] == "SeatsReserved":
+            s.execute(update(Saga).where(Saga.id == saga_id)
+                      .values(amount_cents=event["amount_cents"], currency=event["currency"]))
+        if status == "canceled":
+            s.execute(update(Saga).where(Saga.id == saga_id, Saga.status == "compensating")
+                      .values(status="canceled", updated_at=utcnow()))
+        elif status is not None:
+            _advance(s, saga_id, status)
+
+
+def handle_step_failure(failure: dict) -> None:
+    """A step failed for good: cancel, compensate in reverse, or give up as ``failed``."""
+    saga_id, step, error_type = failure["saga_id"], failure["step"], failure["error_type"]
+    with transaction() as s:
+        saga = s.get(Saga, saga_id, with_for_update=True)
+        if saga is None:
+            log.error("step %s failed for unknown saga %s", step, saga_id)
+            return
+        if saga.status in TERMINAL:
+            return
+        _upsert_step(s, saga_id, name=step, status="failed", attempts=failure["attempts"],
+                     started_at=None, finished_at=failure["failed_at"],
+                     error=f"{error_type}: {failure['message']}")
+        now = utcnow()
+        saga.updated_at = now
+        if step in ("refund", "release"):
+            saga.status, saga.error = "failed", f"{step} failed: {error_type}: {failure['message']}"
+            log.error("saga %s needs an operator: %s", saga_id, saga.error)
+            return
+        if saga.status == "compensating":
+            return
+        saga.reason = reason_for(error_type)
+        if step == "reserve" and error_type in NOTHING_RESERVED:
+            saga.status = "canceled"
+            return
+        saga.status = "compensating"
+        message = OutboxMessage(saga_id=saga_id, kind="compensate", created_at=now)
+        s.add(message)
+    publish(message, saga)

@@ -1,0 +1,66 @@
+"""Celery tasks of the orchestration domain."""
+import logging
+
+from marshmallow import ValidationError
+
+from contracts import (
+    PaymentCaptured, PaymentRefunded, SeatsConfirmed, SeatsReleased, SeatsReserved, StepFailed,
+)
+from workers.celery_app import app
+from workers.orchestration import service
+from workers.steps import ContractTask, utcnow
+
+log = logging.getLogger(__name__)
+
+
+class StepOutcome:
+    """Any outcome event of a saga step, told apart by its contract name."""
+
+    KINDS = {c.name: c for c in (SeatsReserved, PaymentCaptured, SeatsConfirmed,
+                                 PaymentRefunded, SeatsReleased)}
+
+    @classmethod
+    def parse(cls, message):
+        kind = message.get("contract") if isinstance(message, dict) else None
+        if kind not in cls.KINDS:
+            raise ValidationError(f"not a step outcome: {kind!r}")
+        return cls.KINDS[kind].parse(message)
+
+
+@app.task(base=ContractTask, name="orchestration.record_step", contracts=(StepOutcome,),
+          max_retries=None)
+def record_step(event):
+    service.record_outcome(event)
+
+
+@app.task(base=ContractTask, name="orchestration.step_failed", contracts=(StepFailed,),
+          max_retries=None)
+def step_failed(failure):
+    service.handle_step_failure(failure)
+
+
+@app.task(name="orchestration.on_step_failed")
+def on_step_failed(request, exc, traceback):
+    """Error callback of every saga canvas; runs inside the worker whose step failed.
+
+    It only hands the failure to the orchestration queue: this worker may belong to
+    another domain and must not touch the saga record.
+    """
+    task = app.tasks.get(request.task)
+    step = getattr(task, "step_name", None)
+    message = request.args[0] if request.args else None
+    saga_id = message.get("saga_id") if isinstance(message, dict) else None
+    if step is None or saga_id is None:
+        log.error("task %s[%s] failed outside a saga step: %r", request.task, request.id, exc)
+        return
+    step_failed.apply_async((StepFailed.build(
+        saga_id=saga_id, step=step, error_type=type(exc).__name__,
+        message=str(exc)[:500], attempts=request.retries + 1, failed_at=utcnow()),))
+
+
+@app.task(name="orchestration.relay_outbox", acks_late=True)
+def relay_outbox():
+    sent = service.relay_outbox()
+    if sent:
+        log.warning("relayed %d outbox message(s) not sent at commit", sent)
+    return sent

@@ -1,0 +1,1 @@
+"""Payments: charges and refunds through a Stripe-style simulator, once per saga."""

@@ -1,0 +1,26 @@
+"""Tables of the payments domain."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Integer, String, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from workers.db import Base, UTCDateTime
+
+
+class Payment(Base):
+    """One charge or one refund of a saga; the unique key makes each happen at most once."""
+
+    __tablename__ = "payments_payments"
+    __table_args__ = (UniqueConstraint("saga_id", "kind"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    saga_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    kind: Mapped[str] = mapped_column(String(10))  # charge | refund
+    status: Mapped[str] = mapped_column(String(20))  # succeeded | declined
+    decline_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,1 @@
+"""Tickets: events, ticket tiers and their capacity, seat holds, issued tickets."""

@@ -1,0 +1,34 @@
+"""Refusals of the tickets domain."""
+from workers.steps import DomainError
+
+
+class EventNotFound(DomainError):
+    pass
+
+
+class TierNotFound(DomainError):
+    pass
+
+
+class EventNotOnSale(DomainError):
+    pass
+
+
+class SoldOut(DomainError):
+    pass
+
+
+class HoldNotFound(DomainError):
+    pass
+
+
+class HoldReleased(DomainError):
+    """Confirm arrived for seats already given back."""
+
+
+class InjectedFault(DomainError):
+    """A failure injected on purpose (fault-injection builds only)."""
+
+
+class NotAllowed(DomainError):
+    pass

@@ -1,0 +1,80 @@
+"""Tables of the tickets domain."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from workers.db import Base, UTCDateTime
+
+
+class Event(Base):
+    __tablename__ = "tickets_events"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200))
+    venue: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), default="on_sale")
+    created_by: Mapped[uuid.UUID] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    tiers: Mapped[list["Tier"]] = relationship(
+        back_populates="event", order_by="Tier.created_at", lazy="selectin"
+    )
+
+
+class Tier(Base):
+    """A kind of ticket with its own price and capacity.
+
+    ``available`` is capacity minus held and sold seats; it only ever changes through
+    a conditional UPDATE so that concurrent buyers can never take more than there is.
+    """
+
+    __tablename__ = "tickets_tiers"
+    __table_args__ = (
+        CheckConstraint("available >= 0 AND available <= capacity", name="available_in_range"),
+        CheckConstraint("price_cents >= 0", name="price_not_negative"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tickets_events.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    price_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    capacity: Mapped[int] = mapped_column(Integer)
+    available: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    event: Mapped[Event] = relationship(back_populates="tiers")
+
+
+class Hold(Base):
+    """Seats of one saga: ``held`` until confirmed or released, exactly once."""
+
+    __tablename__ = "tickets_holds"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    saga_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    tier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tickets_tiers.id"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(20), default="held")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets_tickets"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    hold_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tickets_holds.id"), index=True)
+    saga_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    owner_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    tier_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="valid")
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,157 @@
+"""Business rules of the tickets domain, as plain functions over a database session.
+
+Seats are taken by one conditional UPDATE (``available >= n``) whose row count says
+whether it happened: concurrent buyers serialise on the tier row and none can take
+more than is left, on PostgreSQL and SQLite alike.
+"""
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from settings import FAIL_CONFIRM_TIER, get_settings
+from workers.db import transaction
+from workers.steps import utcnow
+from workers.tickets.errors import (
+    EventNotFound, EventNotOnSale, HoldNotFound, HoldReleased, InjectedFault, NotAllowed,
+    SoldOut, TierNotFound,
+)
+from workers.tickets.models import Event, Hold, Ticket, Tier
+
+HOLD_MINUTES = 15
+
+
+def create_event(*, name: str, venue: str, starts_at: datetime, tiers: list[dict],
+                 created_by: uuid.UUID) -> uuid.UUID:
+    now = utcnow()
+    with transaction() as s:
+        event = Event(name=name, venue=venue, starts_at=starts_at, created_by=created_by,
+                      created_at=now, status="on_sale")
+        s.add(event)
+        s.flush()
+        for i, t in enumerate(tiers):
+            s.add(_new_tier(event.id, t, now + timedelta(microseconds=i)))
+        return event.id
+
+
+def _new_tier(event_id, t: dict, created_at: datetime) -> Tier:
+    return Tier(event_id=event_id, name=t["name"], price_cents=t["price_cents"],
+                currency=t["currency"].upper(), capacity=t["capacity"],
+                available=t["capacity"], created_at=created_at)
+
+
+def update_event(event_id: uuid.UUID, *, editor_id: uuid.UUID, editor_is_admin: bool,
+                 changes: dict) -> None:
+    """Edit an event's fields, add tiers, or change a tier's price or capacity."""
+    with transaction() as s:
+        event = s.get(Event, event_id, with_for_update=True)
+        if event is None:
+            raise EventNotFound(str(event_id))
+        if not editor_is_admin and event.created_by != editor_id:
+            raise NotAllowed("only the event's organizer or an admin may edit it")
+        for field in ("name", "venue", "starts_at", "status"):
+            if field in changes:
+                setattr(event, field, changes[field])
+        for t in changes.get("tiers", []):
+            if t.get("id") is None:
+                s.add(_new_tier(event.id, t, utcnow()))
+            else:
+                _edit_tier(s, event.id, t)
+
+
+def _edit_tier(s, event_id, t: dict) -> None:
+    tier = s.get(Tier, t["id"], with_for_update=True)
+    if tier is None or tier.event_id != event_id:
+        raise TierNotFound(str(t["id"]))
+    for field in ("name", "price_cents", "currency"):
+        if field in t:
+            setattr(tier, field, t[field].upper() if field == "currency" else t[field])
+    if "capacity" in t:
+        taken = tier.capacity - tier.available
+        if t["capacity"] < taken:
+            raise NotAllowed(f"capacity cannot go below the {taken} seats already taken")
+        tier.available = t["capacity"] - taken
+        tier.capacity = t["capacity"]
+
+
+def reserve_seats(*, saga_id, user_id, event_id, tier_id, quantity) -> dict:
+    """Hold ``quantity`` seats of a tier for a saga; repeating it returns the same hold."""
+    try:
+        with transaction() as s:
+            existing = s.scalar(select(Hold).where(Hold.saga_id == saga_id))
+            if existing is not None:
+                return _reserved(existing)
+            tier = s.get(Tier, tier_id)
+            if tier is None or tier.event_id != event_id:
+                raise TierNotFound(str(tier_id))
+            if tier.event.status != "on_sale":
+                raise EventNotOnSale(tier.event.status)
+            taken = s.execute(
+                update(Tier)
+                .where(Tier.id == tier_id, Tier.available >= quantity)
+                .values(available=Tier.available - quantity)
+            ).rowcount
+            if taken != 1:
+                raise SoldOut(f"fewer than {quantity} seats left of tier {tier_id}")
+            now = utcnow()
+            hold = Hold(saga_id=saga_id, user_id=user_id, tier_id=tier_id, quantity=quantity,
+                        amount_cents=tier.price_cents * quantity, currency=tier.currency,
+                        status="held", created_at=now,
+                        expires_at=now + timedelta(minutes=HOLD_MINUTES))
+            s.add(hold)
+            s.flush()
+            return _reserved(hold)
+    except IntegrityError:
+        # A duplicate delivery of this step committed first; its hold is the answer.
+        with transaction() as s:
+            return _reserved(s.scalar(select(Hold).where(Hold.saga_id == saga_id)))
+
+
+def _reserved(hold: Hold) -> dict:
+    return {"saga_id": hold.saga_id, "hold_id": hold.id, "quantity": hold.quantity,
+            "amount_cents": hold.amount_cents, "currency": hold.currency,
+            "expires_at": hold.expires_at}
+
+
+def confirm_seats(*, saga_id) -> dict:
+    """Turn a saga's hold into one ticket per seat; repeating it returns the same tickets."""
+    with transaction() as s:
+        hold = s.scalar(select(Hold).where(Hold.saga_id == saga_id).with_for_update())
+        if hold is None:
+            raise HoldNotFound(str(saga_id))
+        if hold.status == "released":
+            raise HoldReleased(str(saga_id))
+        if hold.status == "held":
+            _fail_if_injected(s, hold)
+            hold.status = "confirmed"
+            tier = s.get(Tier, hold.tier_id)
+            now = utcnow()
+            for _ in range(hold.quantity):
+                s.add(Ticket(hold_id=hold.id, saga_id=saga_id, owner_id=hold.user_id,
+                             event_id=tier.event_id, tier_id=tier.id,
+                             code=secrets.token_urlsafe(18), status="valid", issued_at=now))
+            s.flush()
+        ids = s.scalars(select(Ticket.id).where(Ticket.hold_id == hold.id).order_by(Ticket.id))
+        return {"saga_id": saga_id, "ticket_ids": list(ids)}
+
+
+def _fail_if_injected(s, hold: Hold) -> None:
+    if get_settings().fault_injection and s.get(Tier, hold.tier_id).name == FAIL_CONFIRM_TIER:
+        raise InjectedFault("confirm fails for this tier (fault injection)")
+
+
+def release_seats(*, saga_id) -> dict:
+    """Give a saga's seats back and void its tickets, once; repeating it changes nothing."""
+    with transaction() as s:
+        hold = s.scalar(select(Hold).where(Hold.saga_id == saga_id).with_for_update())
+        if hold is None or hold.status == "released":
+            return {"saga_id": saga_id, "released": 0}
+        hold.status = "released"
+        s.execute(update(Ticket).where(Ticket.hold_id == hold.id).values(status="void"))
+        s.execute(update(Tier).where(Tier.id == hold.tier_id)
+                  .values(available=Tier.available + hold.quantity))
+        return {"saga_id": saga_id, "released": hold.quantity}

@@ -1,0 +1,1 @@
+"""Users: accounts, roles, passwords, API keys of client applications, token revocation."""

@@ -1,0 +1,167 @@
+"""Business rules of the users domain."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from settings import get_settings
+from workers.db import transaction
+from workers.steps import utcnow
+from workers.users.errors import (
+    ApiKeyNameTaken, ApiKeyNotFound, EmailTaken, InvalidCredentials, UserNotFound,
+)
+from workers.users.models import ApiKey, RevokedToken, User
+
+_hasher = PasswordHasher()
+# Verifying against this keeps a login for an unknown email as slow as for a known one.
+_DUMMY_HASH = _hasher.hash("not a real password")
+API_KEY_PREFIX = "bo_"
+
+
+def _user(u: User) -> dict:
+    return {"id": u.id, "email": u.email, "name": u.name, "role": u.role,
+            "is_active": u.is_active, "created_at": u.created_at}
+
+
+def register(*, email: str, password: str, name: str, role: str = "buyer") -> dict:
+    try:
+        with transaction() as s:
+            user = User(email=email.strip().lower(), name=name, role=role,
+                        password_hash=_hasher.hash(password), is_active=True,
+                        created_at=utcnow())
+            s.add(user)
+            s.flush()
+            return _user(user)
+    except IntegrityError:
+        raise EmailTaken(email) from None
+
+
+def create_admin(*, email: str, password: str, name: str = "Administrator") -> dict:
+    """Make an admin, or promote an existing account (and reset its password)."""
+    with transaction() as s:
+        user = s.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is not None:
+            user.role, user.is_active = "admin", True
+            user.password_hash = _hasher.hash(password)
+            return _user(user)
+    return register(email=email, password=password, name=name, role="admin")
+
+
+def set_role(*, email: str, role: str) -> dict:
+    with transaction() as s:
+        user = s.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None:
+            raise UserNotFound(email)
+        user.role = role
+        return _user(user)
+
+
+def authenticate(*, email: str, password: str) -> dict:
+    with transaction() as s:
+        user = s.scalar(select(User).where(User.email == email.strip().lower()))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        raise InvalidCredentials() from None
+    if user is None or not user.is_active:
+        raise InvalidCredentials()
+    return _user(user)
+
+
+def get_user(user_id: uuid.UUID) -> dict | None:
+    with transaction() as s:
+        user = s.get(User, user_id)
+        return _user(user) if user is not None and user.is_active else None
+
+
+def update_profile(user_id: uuid.UUID, *, name: str | None = None,
+                   password: str | None = None) -> dict:
+    with transaction() as s:
+        user = s.get(User, user_id)
+        if user is None or not user.is_active:
+            raise UserNotFound(str(user_id))
+        if name is not None:
+            user.name = name
+        if password is not None:
+            user.password_hash = _hasher.hash(password)
+        return _user(user)
+
+
+def deactivate(user_id: uuid.UUID) -> None:
+    """Close an account at once: it can no longer log in; its details are scrubbed later."""
+    with transaction() as s:
+        if s.execute(update(User).where(User.id == user_id, User.is_active.is_(True))
+                     .values(is_active=False)).rowcount != 1:
+            raise UserNotFound(str(user_id))
+
+
+def close_account(user_id: uuid.UUID) -> None:
+    """Deactivate now, and scrub the account's personal data on the users queue."""
+    from contracts import AnonymiseUser
+    from workers.celery_app import app
+
+    deactivate(user_id)
+    app.send_task("users.anonymise", args=(AnonymiseUser.build(user_id=user_id),))
+
+
+def anonymise(user_id: uuid.UUID) -> None:
+    with transaction() as s:
+        user = s.get(User, user_id)
+        if user is None or user.is_active:
+            return
+        user.email = f"deleted-{user.id}@invalid"
+        user.name = ""
+        user.password_hash = "!"
+
+
+def _key_hash(key: str) -> str:
+    pepper = get_settings().api_key_pepper.encode()
+    return hmac.new(pepper, key.encode(), hashlib.sha256).hexdigest()
+
+
+def create_api_key(name: str) -> str:
+    """Issue a key for a client application; only its hash is kept, so show it now."""
+    key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    try:
+        with transaction() as s:
+            s.add(ApiKey(name=name, key_hash=_key_hash(key), prefix=key[:10],
+                         created_at=utcnow()))
+    except IntegrityError:
+        raise ApiKeyNameTaken(name) from None
+    return key
+
+
+def revoke_api_key(name: str) -> None:
+    with transaction() as s:
+        if s.execute(update(ApiKey).where(ApiKey.name == name, ApiKey.revoked_at.is_(None))
+                     .values(revoked_at=utcnow())).rowcount != 1:
+            raise ApiKeyNotFound(name)
+
+
+def api_key_client(key: str) -> str | None:
+    """The client name of a valid, unrevoked key, else ``None``."""
+    if not key or not key.startswith(API_KEY_PREFIX) or len(key) > 100:
+        return None
+    with transaction() as s:
+        return s.scalar(select(ApiKey.name).where(ApiKey.key_hash == _key_hash(key),
+                                                  ApiKey.revoked_at.is_(None)))
+
+
+def revoke_token(jti: str, expires_at: datetime) -> None:
+    with transaction() as s:
+        if s.get(RevokedToken, jti) is None:
+            s.add(RevokedToken(jti=jti, expires_at=expires_at))
+        s.execute(delete(RevokedToken).where(RevokedToken.expires_at < utcnow()))
+
+
+def is_token_revoked(jti: str) -> bool:
+    with transaction() as s:
+        return s.get(RevokedToken, jti) is not None
