@@ -1,6 +1,7 @@
 """Operator commands: ``flask --app api keys|users|db ...``."""
 from __future__ import annotations
 
+import os
 import secrets
 
 import click
@@ -75,19 +76,35 @@ def upgrade():
 
 
 @click.command("dev-setup")
-def dev_setup():
-    """Migrate and print a development API key (development only)."""
+@click.option("--key-only", is_flag=True, help="print only the development API key")
+def dev_setup(key_only):
+    """Migrate, and in development print the URLs and a development API key."""
     settings = get_settings()
+    if not key_only:
+        migrate()
     if settings.env == "production":
-        raise click.ClickException("dev-setup is for development")
-    migrate()
+        return
     key_file = settings.var_dir / "dev-api-key"
     key = key_file.read_text().strip() if key_file.exists() else ""
     if not users.api_key_client(key):
         key = users.create_api_key(f"development-{secrets.token_hex(4)}")
         key_file.parent.mkdir(parents=True, exist_ok=True)
         key_file.write_text(key + "\n")
-    click.echo(key)
+    if key_only:
+        click.echo(key)
+        return
+    port, flower = os.environ.get("BOXOFFICE_PORT", "8000"), os.environ.get("FLOWER_PORT", "5555")
+    mode = "embedded (SQLite + spool broker)" if settings.embedded_broker else settings.broker_url
+    click.echo(BANNER.format(port=port, flower=flower, key=key, mode=mode, var=settings.var_dir))
+
+
+BANNER = """
+boxoffice is starting ({mode}; state in {var})
+  gateway   http://127.0.0.1:{port}      (API docs: http://127.0.0.1:{port}/docs)
+  flower    http://127.0.0.1:{flower}
+  API key   {key}
+            send it as the X-API-Key header; a scripted purchase: make demo
+"""
 
 
 def register_commands(app) -> None:

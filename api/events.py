@@ -22,9 +22,9 @@ class Events(MethodView):
         items = queries.list_events(limit=args["limit"] + 1, after=after and after[0])
         return pagination.page(items, args["limit"], key=lambda e: (e["id"],))
 
+    @login_required("organizer", "admin")
     @blp.arguments(EventIn)
     @blp.response(201, EventOut)
-    @login_required("organizer", "admin")
     def post(self, body):
         """Create an event with its ticket tiers (organizers and admins)"""
         event_id = service.create_event(created_by=current_user_id(), **body)
@@ -41,9 +41,9 @@ class Event(MethodView):
             abort(404, message="no such event")
         return event
 
+    @login_required("organizer", "admin")
     @blp.arguments(EventPatch)
     @blp.response(200, EventOut)
-    @login_required("organizer", "admin")
     def patch(self, body, event_id):
         """Edit an event; add tiers (no id) or change them (with id)"""
         service.update_event(event_id, editor_id=current_user_id(),

@@ -17,12 +17,12 @@ blp = Blueprint("sagas", __name__, description="Purchases, each run as a saga")
 
 
 @blp.route("/saga/start", methods=["POST"])
+@login_required()
 @blp.arguments(StartPurchaseIn)
 @blp.response(202, StartPurchaseOut)
 @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": False,
                       "schema": {"type": "string", "maxLength": 200},
                       "description": "repeat a request safely: same key and body, same saga"}])
-@login_required()
 def start_purchase(body):
     """Start a purchase; follow it at the Location given"""
     key = request.headers.get("Idempotency-Key")

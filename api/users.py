@@ -55,8 +55,8 @@ def login(body):
 
 
 @blp.route("/auth/refresh", methods=["POST"])
-@blp.response(200, TokensOut)
 @login_required(refresh=True)
+@blp.response(200, TokensOut)
 def refresh():
     """Trade a refresh token (as the bearer token) for a new pair; the old one is revoked"""
     user = users.get_user(current_user_id())
@@ -67,9 +67,9 @@ def refresh():
 
 
 @blp.route("/auth/logout", methods=["POST"])
+@login_required()
 @blp.arguments(LogoutIn)
 @blp.response(204)
-@login_required()
 def logout(body):
     """Revoke your access token (and the refresh token, if given)"""
     _revoke(get_jwt())

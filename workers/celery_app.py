@@ -7,7 +7,7 @@ know it.
 from celery import Celery
 from celery.signals import worker_process_init
 
-from workers import spool  # noqa: F401  registers the spool:// transport
+from workers import consumer, spool  # noqa: F401  dead-letter queues; the spool:// transport
 from workers.db import dispose_engine
 
 app = Celery(

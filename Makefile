@@ -1,0 +1,51 @@
+# boxoffice — `make run` starts everything, `make test` checks everything.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+export PATH := $(BIN):$(PATH)
+
+.PHONY: help install run demo test test-unit test-services migrate check-compose bench clean
+
+help:
+	@echo "make run    - install, migrate and start gateway, workers, beat and Flower"
+	@echo "make test   - install and run the whole test suite"
+	@echo "make demo   - a scripted purchase against a running 'make run'"
+
+$(STAMP): requirements-dev.lock pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	flask --app api db upgrade
+
+# honcho supervises the processes of the Procfile; `exec` makes it make's own child so
+# that Ctrl-C or a SIGTERM to make reaches every process.
+run: install
+	@flask --app api dev-setup
+	exec honcho start -f Procfile
+
+# A scripted purchase against the stack `make run` started (same environment).
+demo: install
+	@flask --app api users create-admin demo-admin@boxoffice.local --name "Demo admin" \
+		--password "$${DEMO_ADMIN_PASSWORD:-demo-admin-password}" >/dev/null
+	python scripts/demo.py --base-url http://127.0.0.1:$${BOXOFFICE_PORT:-8000} \
+		--api-key "$$(flask --app api dev-setup --key-only)" \
+		--admin-email demo-admin@boxoffice.local \
+		--admin-password "$${DEMO_ADMIN_PASSWORD:-demo-admin-password}"
+
+# The whole suite. Tests that need RabbitMQ, PostgreSQL and Redis skip without them,
+# except under CI=true, where a missing service or any skipped test fails the run.
+test: install
+	python -m pytest -ra $(PYTEST_ARGS)
+
+check-compose: install
+	scripts/check-compose.sh
+
+clean:
+	rm -rf var .pytest_cache

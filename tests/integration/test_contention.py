@@ -1,0 +1,33 @@
+"""Many buyers at once for few seats: nothing oversold, nobody charged twice."""
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.integration.conftest import payments_of, wait_terminal
+
+pytestmark = pytest.mark.usefixtures("worker_processes")
+
+
+def test_200_buyers_for_50_seats_end_with_exactly_50_confirmed(api, organizer):
+    event = api.event(organizer, capacity=50, price_cents=1000)
+    buyers = [api.user() for _ in range(20)]
+
+    def start(i):
+        r = api.start(buyers[i % len(buyers)], event, quantity=1)
+        assert r.status_code == 202, r.get_json()
+        return r.get_json()["saga_id"]
+
+    with ThreadPoolExecutor(8) as pool:
+        saga_ids = list(pool.map(start, range(200)))
+    sagas = wait_terminal(saga_ids, timeout=180).values()
+
+    outcomes = sorted((s["status"], s["reason"]) for s in sagas)
+    assert outcomes.count(("confirmed", None)) == 50
+    assert outcomes.count(("canceled", "sold_out")) == 150
+    payments = payments_of(saga_ids)
+    charges = [p for p in payments if p[1] == "charge" and p[2] == "succeeded"]
+    assert len(charges) == 50 and len({p[0] for p in charges}) == 50
+    assert [p for p in payments if p[1] == "refund"] == []
+    confirmed = {str(s["id"]) for s in sagas if s["status"] == "confirmed"}
+    assert {str(p[0]) for p in charges} == confirmed
+    assert api.available(event) == 0

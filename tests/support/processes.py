@@ -1,0 +1,83 @@
+"""Real worker processes for tests, started and stopped by process id."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_for(condition, *, timeout: float, interval: float = 0.05, what: str = "condition"):
+    """Poll ``condition`` until it returns something truthy; fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+class Worker:
+    """``celery -A workers worker`` consuming one queue, logging to a file."""
+
+    def __init__(self, queue: str, env: dict, log_dir: Path, *, concurrency: int = 2, tag: str = ""):
+        self.queue = queue
+        self.name = f"{queue}{tag}@test"
+        self.log = log_dir / f"worker-{queue}{tag}.log"
+        self.env = env
+        self.concurrency = concurrency
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "Worker":
+        self._offset = self.log.stat().st_size if self.log.exists() else 0
+        out = open(self.log, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "workers", "worker", "-Q", self.queue,
+             "-n", self.name, "-c", str(self.concurrency), "--loglevel", "INFO",
+             "--without-mingle", "--without-gossip"],
+            cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        out.close()
+        return self
+
+    def log_text(self) -> str:
+        with open(self.log, "rb") as f:
+            f.seek(self._offset)
+            return f.read().decode(errors="replace")
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        def ready():
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker {self.name} exited: {self.log_text()[-2000:]}")
+            return f"{self.name} ready." in self.log_text()
+        wait_for(ready, timeout=timeout, what=f"worker {self.name} to be ready")
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout: float = 20) -> None:
+        if not self.alive:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+def child_env(**overrides) -> dict:
+    env = dict(os.environ)
+    env.update({k: v for k, v in overrides.items() if v is not None})
+    for k, v in overrides.items():
+        if v is None:
+            env.pop(k, None)
+    env["PYTHONPATH"] = str(ROOT)
+    return env
