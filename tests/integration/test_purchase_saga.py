@@ -35,7 +35,7 @@ def test_tok_visa_confirms_with_tickets_and_one_charge(api, organizer):
 def test_declined_card_cancels_releases_the_seats_and_charges_nothing(api, organizer):
     event, saga = buy(api, organizer, token="tok_chargeDeclined")
 
-    assert (saga["status"], saga["reason"]) == ("canceled", "payment_declined")
+    assert (saga["status"], saga["reason"]) == ("canceled", "payment_declined"), saga
     assert saga["tickets"] == []
     assert saga["payment"]["charged_cents"] == 0
     assert not [p for p in payments_of([saga["id"]]) if p[2] == "succeeded"]

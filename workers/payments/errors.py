@@ -16,3 +16,11 @@ class PaymentProcessingError(TransientError):
 
 class UnknownPaymentToken(PaymentDeclined):
     pass
+
+
+class SagaCompensated(DomainError):
+    """The saga was compensated before its charge: it must never be charged."""
+
+
+class ChargeInFlight(TransientError):
+    """A refund found the charge still being processed; it waits for the outcome."""

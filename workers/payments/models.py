@@ -19,7 +19,7 @@ class Payment(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     saga_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     kind: Mapped[str] = mapped_column(String(10))  # charge | refund
-    status: Mapped[str] = mapped_column(String(20))  # succeeded | declined
+    status: Mapped[str] = mapped_column(String(20))  # pending | succeeded | declined | voided
     decline_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
     amount_cents: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))

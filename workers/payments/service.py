@@ -1,27 +1,45 @@
 """Business rules of the payments domain.
 
-A saga is charged at most once and refunded at most once: the (saga, kind) unique key
-in the database decides, not a check in Python, so duplicate deliveries racing each
-other still record one charge.
+A saga has at most one charge row and one refund row: the (saga, kind) unique key
+decides, not a check in Python. The charge row is claimed (``pending``) before the
+processor is called, so a refund that arrives first claims it as ``voided`` instead and
+no later charge can happen; a refund that finds the charge still ``pending`` waits for it.
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from settings import get_settings
 from workers.db import transaction
 from workers.payments import simulator
-from workers.payments.errors import InsufficientFunds, PaymentDeclined
+from workers.payments.errors import (
+    ChargeInFlight, InsufficientFunds, PaymentDeclined, SagaCompensated,
+)
 from workers.payments.models import Payment
 from workers.steps import utcnow
 
 
-def _find(s, saga_id, kind) -> Payment | None:
-    return s.scalar(select(Payment).where(Payment.saga_id == saga_id, Payment.kind == kind))
+def _find(s, saga_id, kind, *, lock=False) -> Payment | None:
+    q = select(Payment).where(Payment.saga_id == saga_id, Payment.kind == kind)
+    return s.scalar(q.with_for_update() if lock else q)
 
 
-def _outcome(p: Payment) -> dict:
+def _claim(saga_id, kind, status, amount_cents, currency, code=None) -> Payment | None:
+    """Insert the saga's ``kind`` row; ``None`` if one already exists."""
+    try:
+        with transaction() as s:
+            s.add(Payment(saga_id=saga_id, kind=kind, status=status, decline_code=code,
+                          amount_cents=amount_cents, currency=currency, created_at=utcnow()))
+    except IntegrityError:
+        return None
+    with transaction() as s:
+        return _find(s, saga_id, kind)
+
+
+def _captured(p: Payment) -> dict:
+    if p.status == "voided":
+        raise SagaCompensated(f"saga {p.saga_id} was compensated before it was charged")
     if p.status == "declined":
         error = InsufficientFunds if p.decline_code == "insufficient_funds" else PaymentDeclined
         raise error(p.decline_code)
@@ -32,42 +50,42 @@ def _outcome(p: Payment) -> dict:
 def charge(*, saga_id, payment_token: str, amount_cents: int, currency: str) -> dict:
     """Capture the amount once; a repeat returns (or re-raises) the first outcome."""
     with transaction() as s:
-        existing = _find(s, saga_id, "charge")
-    if existing is not None:
-        return _outcome(existing)
+        row = _find(s, saga_id, "charge")
+    if row is None:
+        row = _claim(saga_id, "charge", "pending", amount_cents, currency)
+        if row is None:
+            with transaction() as s:
+                row = _find(s, saga_id, "charge")
+    if row.status != "pending":
+        return _captured(row)
     status, code = "succeeded", None
     try:
         simulator.authorize(payment_token, amount_cents,
                             latency_ms=get_settings().payment_latency_ms)
     except PaymentDeclined as exc:
         status, code = "declined", str(exc.args[0]) if exc.args else "declined"
-    payment = _record(saga_id, "charge", status, code, amount_cents, currency)
-    return _outcome(payment)
-
-
-def _record(saga_id, kind, status, code, amount_cents, currency) -> Payment:
-    try:
-        with transaction() as s:
-            p = Payment(saga_id=saga_id, kind=kind, status=status, decline_code=code,
-                        amount_cents=amount_cents, currency=currency, created_at=utcnow())
-            s.add(p)
-        return p
-    except IntegrityError:
-        with transaction() as s:
-            return _find(s, saga_id, kind)
+    with transaction() as s:
+        s.execute(update(Payment).where(Payment.id == row.id, Payment.status == "pending")
+                  .values(status=status, decline_code=code))
+        row = _find(s, saga_id, "charge")
+    return _captured(row)  # outside the transaction: a decline must not roll back its record
 
 
 def refund(*, saga_id) -> dict:
-    """Refund a saga's successful charge once; with no charge there is nothing to refund."""
-    with transaction() as s:
-        charged = _find(s, saga_id, "charge")
-        done = _find(s, saga_id, "refund")
-    if done is not None:
-        return {"saga_id": saga_id, "refunded_cents": done.amount_cents}
-    if charged is None or charged.status != "succeeded":
+    """Refund a saga's successful charge once; with no charge, make sure none can follow."""
+    if _claim(saga_id, "charge", "voided", 0, "XXX") is not None:
         return {"saga_id": saga_id, "refunded_cents": 0}
-    p = _record(saga_id, "refund", "succeeded", None, charged.amount_cents, charged.currency)
-    return {"saga_id": saga_id, "refunded_cents": p.amount_cents}
+    with transaction() as s:
+        charged = _find(s, saga_id, "charge", lock=True)
+        if charged.status == "pending":
+            raise ChargeInFlight(f"charge of saga {saga_id} is still in flight")
+        if charged.status != "succeeded":
+            return {"saga_id": saga_id, "refunded_cents": 0}
+    done = _claim(saga_id, "refund", "succeeded", charged.amount_cents, charged.currency)
+    if done is None:
+        with transaction() as s:
+            done = _find(s, saga_id, "refund")
+    return {"saga_id": saga_id, "refunded_cents": done.amount_cents}
 
 
 def payment_of_saga(saga_id) -> dict:
@@ -79,8 +97,8 @@ def payment_of_saga(saga_id) -> dict:
     refunded_cents = refunded.amount_cents if refunded else 0
     if refunded_cents:
         status = "refunded"
-    elif charged is None:
+    elif charged is None or charged.status == "voided":
         status = "none"
     else:
-        status = "charged" if charged.status == "succeeded" else "declined"
+        status = {"succeeded": "charged"}.get(charged.status, charged.status)
     return {"status": status, "charged_cents": charged_cents, "refunded_cents": refunded_cents}

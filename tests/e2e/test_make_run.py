@@ -1,0 +1,79 @@
+"""`make run` on a machine with no servers: every process comes up on the embedded
+default, a scripted purchase goes through them, and a SIGTERM stops them all."""
+import os
+import re
+import signal
+import socket
+import subprocess
+
+import pytest
+import requests
+
+from tests.support.processes import ROOT, child_env, wait_for
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.fixture
+def embedded_stack(tmp_path):
+    port, flower = free_port(), free_port()
+    env = child_env(BOXOFFICE_VAR_DIR=str(tmp_path / "var"), BOXOFFICE_PORT=str(port),
+                    FLOWER_PORT=str(flower), DATABASE_URL=None, CELERY_BROKER_URL=None,
+                    REDIS_URL=None, BOXOFFICE_FAULT_INJECTION=None)
+    log = tmp_path / "make-run.log"
+    with open(log, "wb") as out:
+        make = subprocess.Popen(["make", "run"], cwd=ROOT, env=env, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        def healthy():
+            assert make.poll() is None, log.read_text()[-3000:]
+            try:
+                return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).ok
+            except requests.RequestException:
+                return False
+        wait_for(healthy, timeout=120, interval=0.2, what="the gateway of make run")
+        yield make, env, port, flower, log
+    finally:
+        if group_alive(make.pid):
+            os.killpg(make.pid, signal.SIGKILL)
+        make.wait()
+
+
+def test_make_run_serves_a_purchase_across_separate_processes(embedded_stack):
+    make, env, port, flower, log = embedded_stack
+
+    demo = subprocess.run(["make", "demo"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=180)
+
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert re.search(r"saga \S+: confirmed", demo.stdout)
+    assert "seats left: 98/100" in demo.stdout
+    text = log.read_text()
+    assert "embedded (SQLite + spool broker)" in text
+    assert re.search(r"tickets\.1 .*Task tickets\.reserve_seats\[\S+\] succeeded", text)
+    assert re.search(r"payments\.1 .*Task payments\.charge\[\S+\] succeeded", text)
+    assert re.search(r"orchestration\.1 .*Task orchestration\.record_step\[\S+\] succeeded", text)
+    assert requests.get(f"http://127.0.0.1:{flower}/healthcheck", timeout=5).text == "OK"
+
+
+def test_sigterm_to_make_stops_every_process(embedded_stack):
+    make, env, port, flower, log = embedded_stack
+
+    make.send_signal(signal.SIGTERM)
+    make.wait(timeout=60)
+
+    wait_for(lambda: not group_alive(make.pid), timeout=30, what="all processes to exit")
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
