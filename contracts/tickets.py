@@ -36,8 +36,12 @@ class SeatsConfirmed(Contract):
 
 
 class ReleaseSeats(Contract):
+    """Give a saga's seats back; if none were held yet, make sure none will be."""
+
     name = "ReleaseSeats"
     saga_id = fields.UUID(required=True)
+    user_id = fields.UUID(required=True)
+    tier_id = fields.UUID(required=True)
 
 
 class SeatsReleased(Contract):

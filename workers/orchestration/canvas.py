@@ -34,7 +34,8 @@ def compensation(saga) -> chain:
     """Undo in reverse: refund (a no-op without a charge), then release the seats."""
     refund = _sig("payments.refund", RefundPayment.build(saga_id=saga.id))
     refund.link(_sig("orchestration.record_step"))
-    release = _sig("tickets.release_seats", ReleaseSeats.build(saga_id=saga.id))
+    release = _sig("tickets.release_seats", ReleaseSeats.build(
+        saga_id=saga.id, user_id=saga.user_id, tier_id=saga.tier_id))
     flow = chain(refund, release, _sig("orchestration.record_step"))
     flow.on_error(_sig("orchestration.on_step_failed"))
     return flow

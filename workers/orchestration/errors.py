@@ -6,6 +6,14 @@ class IdempotencyConflict(DomainError):
     """The Idempotency-Key was already used with a different request."""
 
 
+class SagaNotFound(DomainError):
+    pass
+
+
+class SagaFinished(DomainError):
+    """An operator asked to re-drive a saga that is already confirmed or canceled."""
+
+
 #: why a saga was canceled, by the class name of the error that stopped it
 REASONS = {
     "SoldOut": "sold_out",

@@ -13,12 +13,15 @@ from sqlalchemy.exc import IntegrityError
 
 from workers.db import transaction
 from workers.orchestration import canvas
-from workers.orchestration.errors import NOTHING_RESERVED, IdempotencyConflict, reason_for
+from workers.orchestration.errors import (
+    NOTHING_RESERVED, IdempotencyConflict, SagaFinished, SagaNotFound, reason_for,
+)
 from workers.orchestration.models import RANK, TERMINAL, OutboxMessage, Saga, SagaStep
 from workers.steps import utcnow
 
 log = logging.getLogger(__name__)
 
+SUPERSEDED = ("compensating", "canceled", "failed")
 STEP_ORDER = {"reserve": 0, "charge": 1, "confirm": 2, "refund": 3, "release": 4}
 #: what each outcome event means for the saga
 OUTCOME_STATUS = {"SeatsReserved": "reserved", "PaymentCaptured": "paid",
@@ -88,9 +91,11 @@ def relay_outbox(*, older_than_seconds: float = 2.0, batch: int = 500) -> int:
         ).all()
         sent = 0
         for message, saga in due:
-            canvas.CANVASES[message.kind](saga).apply_async()
+            # a purchase overtaken by its compensation need not run (it would be refused)
+            if not (message.kind == "purchase" and saga.status in SUPERSEDED):
+                canvas.CANVASES[message.kind](saga).apply_async()
+                sent += 1
             message.sent_at = utcnow()
-            sent += 1
     return sent
 
 
@@ -159,3 +164,34 @@ def handle_step_failure(failure: dict) -> None:
         message = OutboxMessage(saga_id=saga_id, kind="compensate", created_at=now)
         s.add(message)
     publish(message, saga)
+
+
+def _redrive(saga_id, *, compensate: bool, reason: str | None = None) -> str:
+    with transaction() as s:
+        saga = s.get(Saga, saga_id, with_for_update=True)
+        if saga is None:
+            raise SagaNotFound(str(saga_id))
+        if saga.status in ("confirmed", "canceled"):
+            raise SagaFinished(f"saga {saga_id} is already {saga.status}")
+        if compensate or saga.status in ("failed", "compensating"):
+            kind = "compensate"
+            saga.status, saga.error = "compensating", None
+            saga.reason = saga.reason or reason or "operator_canceled"
+        else:
+            kind = "purchase"
+        saga.updated_at = utcnow()
+        message = OutboxMessage(saga_id=saga.id, kind=kind, created_at=saga.updated_at)
+        s.add(message)
+    publish(message, saga)
+    return kind
+
+
+def retry(saga_id) -> str:
+    """Re-drive a saga from where it stands: an unfinished purchase is re-sent (every step
+    is idempotent), a failed or unfinished compensation is run again. Returns which."""
+    return _redrive(saga_id, compensate=False)
+
+
+def compensate(saga_id, reason: str = "operator_canceled") -> str:
+    """Cancel an unfinished or failed saga: refund if charged, release if reserved."""
+    return _redrive(saga_id, compensate=True, reason=reason)

@@ -112,6 +112,8 @@ def reserve_seats(*, saga_id, user_id, event_id, tier_id, quantity) -> dict:
 
 
 def _reserved(hold: Hold) -> dict:
+    if hold.status == "released":
+        raise HoldReleased(f"saga {hold.saga_id} was compensated before its seats were held")
     return {"saga_id": hold.saga_id, "hold_id": hold.id, "quantity": hold.quantity,
             "amount_cents": hold.amount_cents, "currency": hold.currency,
             "expires_at": hold.expires_at}
@@ -144,14 +146,34 @@ def _fail_if_injected(s, hold: Hold) -> None:
         raise InjectedFault("confirm fails for this tier (fault injection)")
 
 
-def release_seats(*, saga_id) -> dict:
-    """Give a saga's seats back and void its tickets, once; repeating it changes nothing."""
-    with transaction() as s:
-        hold = s.scalar(select(Hold).where(Hold.saga_id == saga_id).with_for_update())
-        if hold is None or hold.status == "released":
-            return {"saga_id": saga_id, "released": 0}
-        hold.status = "released"
-        s.execute(update(Ticket).where(Ticket.hold_id == hold.id).values(status="void"))
-        s.execute(update(Tier).where(Tier.id == hold.tier_id)
-                  .values(available=Tier.available + hold.quantity))
-        return {"saga_id": saga_id, "released": hold.quantity}
+def release_seats(*, saga_id, user_id, tier_id) -> dict:
+    """Give a saga's seats back and void its tickets, once; repeating it changes nothing.
+
+    With no hold yet, an empty released hold is recorded so that a reserve arriving
+    late for this saga finds it and takes nothing.
+    """
+    try:
+        with transaction() as s:
+            hold = s.scalar(select(Hold).where(Hold.saga_id == saga_id).with_for_update())
+            if hold is None:
+                now = utcnow()
+                s.add(Hold(saga_id=saga_id, user_id=user_id, tier_id=tier_id, quantity=0,
+                           amount_cents=0, currency="XXX", status="released",
+                           created_at=now, expires_at=now))
+                return {"saga_id": saga_id, "released": 0}
+            return _release(s, hold)
+    except IntegrityError:
+        # the reserve committed its hold meanwhile: release that
+        with transaction() as s:
+            hold = s.scalar(select(Hold).where(Hold.saga_id == saga_id).with_for_update())
+            return _release(s, hold)
+
+
+def _release(s, hold: Hold) -> dict:
+    if hold.status == "released":
+        return {"saga_id": hold.saga_id, "released": 0}
+    hold.status = "released"
+    s.execute(update(Ticket).where(Ticket.hold_id == hold.id).values(status="void"))
+    s.execute(update(Tier).where(Tier.id == hold.tier_id)
+              .values(available=Tier.available + hold.quantity))
+    return {"saga_id": hold.saga_id, "released": hold.quantity}

@@ -27,5 +27,6 @@ def confirm_seats(self, _captured, cmd):
 @app.task(base=ContractTask, bind=True, name="tickets.release_seats",
           contracts=(PaymentRefunded, ReleaseSeats), step_name="release")
 def release_seats(self, _refunded, cmd):
-    released = service.release_seats(saga_id=cmd["saga_id"])
+    released = service.release_seats(saga_id=cmd["saga_id"], user_id=cmd["user_id"],
+                                     tier_id=cmd["tier_id"])
     return SeatsReleased.build(**released, step=self.timing())
