@@ -29,7 +29,7 @@ PAYLOADS = {
     "ConfirmSeats": {"saga_id": SAGA},
     "SeatsConfirmed": {"saga_id": SAGA, "ticket_ids": [str(uuid.uuid4()), str(uuid.uuid4())],
                        "step": _timing("confirm")},
-    "ReleaseSeats": {"saga_id": SAGA},
+    "ReleaseSeats": {"saga_id": SAGA, "user_id": str(uuid.uuid4()), "tier_id": str(uuid.uuid4())},
     "SeatsReleased": {"saga_id": SAGA, "released": 2, "step": _timing("release")},
     "ChargePayment": {"saga_id": SAGA, "payment_token": "tok_visa"},
     "PaymentCaptured": {"saga_id": SAGA, "payment_id": str(uuid.uuid4()), "amount_cents": 5000,
