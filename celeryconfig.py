@@ -1,9 +1,11 @@
 """Celery settings for every boxoffice process.
 
-Each value can be overridden from the environment (``CELERY_<SETTING>`` in upper case,
-e.g. ``CELERY_WORKER_CONCURRENCY=4``). Queues are classic durable queues, each with its
+Each plain value can be overridden from the environment as ``CELERY_<SETTING>`` in upper
+case, parsed as JSON when it parses (``CELERY_WORKER_CONCURRENCY=4``,
+``CELERY_TASK_ACKS_LATE=false``) and taken as a string otherwise. Queues are classic durable queues, each with its
 own dead-letter queue: see docs/messaging.md for why not quorum queues yet.
 """
+import json
 import os
 
 from kombu import Exchange, Queue
@@ -11,15 +13,6 @@ from kombu import Exchange, Queue
 from settings import get_settings
 
 _s = get_settings()
-
-
-def _env(name, default, cast=str):
-    raw = os.environ.get(f"CELERY_{name.upper()}")
-    if raw is None:
-        return default
-    if cast is bool:
-        return raw.strip().lower() in ("1", "true", "yes", "on")
-    return cast(raw)
 
 
 DOMAIN_QUEUES = ("tickets", "payments", "orchestration", "users")
@@ -48,7 +41,7 @@ def domain_queue(name):
 broker_url = _s.broker_url
 result_backend = _s.result_backend
 # Saga state lives in our own tables: nobody reads Celery results.
-task_ignore_result = _env("task_ignore_result", True, bool)
+task_ignore_result = True
 
 task_serializer = "json"
 result_serializer = "json"
@@ -64,21 +57,21 @@ task_routes = {f"{q}.*": {"queue": q, "routing_key": q} for q in DOMAIN_QUEUES}
 
 # Steps are idempotent, so a message is acknowledged only once handled, and comes back if
 # the worker process dies mid-task.
-task_acks_late = _env("task_acks_late", True, bool)
-task_reject_on_worker_lost = _env("task_reject_on_worker_lost", True, bool)
-worker_prefetch_multiplier = _env("worker_prefetch_multiplier", 1, int)
-worker_concurrency = _env("worker_concurrency", 2, int)
+task_acks_late = True
+task_reject_on_worker_lost = True
+worker_prefetch_multiplier = 1
+worker_concurrency = 2
 worker_consumer = "workers.consumer:DeadLetteringConsumer"
 worker_hijack_root_logger = False
-task_time_limit = _env("task_time_limit", 120, int)
-task_soft_time_limit = _env("task_soft_time_limit", 100, int)
+task_time_limit = 120
+task_soft_time_limit = 100
 
 # Flower needs events.
-worker_send_task_events = _env("worker_send_task_events", True, bool)
-task_send_sent_event = _env("task_send_sent_event", False, bool)
+worker_send_task_events = True
+task_send_sent_event = False
 
 broker_connection_retry_on_startup = True
-broker_pool_limit = _env("broker_pool_limit", 10, int)
+broker_pool_limit = 10
 
 if _s.embedded_broker:
     _spool = _s.var_dir / "broker"
@@ -87,7 +80,9 @@ if _s.embedded_broker:
         "data_folder_out": str(_spool / "queue"),
         "processed_folder": str(_spool / "claimed"),
         "control_folder": str(_spool / "control"),
-        "polling_interval": _env("broker_polling_interval", 0.02, float),
+        "polling_interval": 0.02,
+        # keep what no binding routes instead of dropping it
+        "deadletter_queue": "unroutable",
     }
 else:
     broker_transport_options = {"confirm_publish": True}
@@ -96,6 +91,26 @@ beat_schedule_filename = str(_s.var_dir / "celerybeat-schedule")
 beat_schedule = {
     "relay-outbox": {
         "task": "orchestration.relay_outbox",
-        "schedule": _env("outbox_relay_seconds", 5.0, float),
+        "schedule": 5.0,  # CELERY_OUTBOX_RELAY_SECONDS
     },
 }
+
+outbox_relay_seconds = 5.0
+
+
+def _override_from_environment(namespace: dict) -> None:
+    plain = (bool, int, float, str, dict, list, type(None))
+    for name, value in list(namespace.items()):
+        if name.startswith("_") or not name.islower() or not isinstance(value, plain):
+            continue
+        raw = os.environ.get(f"CELERY_{name.upper()}")
+        if raw is None:
+            continue
+        try:
+            namespace[name] = json.loads(raw)
+        except ValueError:
+            namespace[name] = raw
+
+
+_override_from_environment(globals())
+beat_schedule["relay-outbox"]["schedule"] = float(outbox_relay_seconds)

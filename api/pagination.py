@@ -19,7 +19,7 @@ def decode(cursor: str | None, *parsers):
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
         return tuple(parse(v) for parse, v in zip(parsers, values, strict=True))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, AttributeError):
         abort(422, message="invalid cursor", errors={"query": {"cursor": ["invalid cursor"]}})
 
 

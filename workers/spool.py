@@ -15,11 +15,12 @@ import os
 import uuid
 from time import monotonic
 
-from kombu.transport import TRANSPORT_ALIASES, filesystem, virtual
-from kombu.utils.json import dumps, loads
+from queue import Empty
 
 from kombu.exceptions import ChannelError
-from queue import Empty
+from kombu.transport import TRANSPORT_ALIASES, filesystem, virtual
+from kombu.transport.filesystem import LOCK_EX, LOCK_SH, exchange_queue_t, lock, unlock
+from kombu.utils.json import dumps, loads
 
 
 class Channel(filesystem.Channel):
@@ -60,8 +61,39 @@ class Channel(filesystem.Channel):
         raise Empty()
 
     def _size(self, queue):
-        wanted = f".{queue}.msg"
-        return sum(1 for n in os.listdir(self.data_folder_in) if n.endswith(wanted))
+        wanted = f"{queue}.msg"
+        return sum(1 for n in os.listdir(self.data_folder_in) if n.partition(".")[2] == wanted)
+
+    def get_table(self, exchange):
+        try:
+            with open(self._exchange_file(exchange), "rb") as f:
+                lock(f, LOCK_SH)
+                try:
+                    raw = f.read()
+                finally:
+                    unlock(f)
+        except FileNotFoundError:
+            return []
+        return [exchange_queue_t(*q) for q in loads(raw)] if raw else []
+
+    def _queue_bind(self, exchange, routing_key, pattern, queue):
+        # Create-or-open, then read and rewrite under one exclusive lock: the stock
+        # transport truncates a file another process may have just written.
+        binding = exchange_queue_t(routing_key or "", pattern or "", queue or "")
+        self.control_folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self._exchange_file(exchange), os.O_RDWR | os.O_CREAT, 0o644)
+        with os.fdopen(fd, "r+b", buffering=0) as f:
+            lock(f, LOCK_EX)
+            try:
+                raw = f.read()
+                table = [exchange_queue_t(*q) for q in loads(raw)] if raw else []
+                if binding not in table:
+                    table.insert(0, binding)
+                    f.seek(0)
+                    f.truncate()
+                    f.write(dumps(table).encode())
+            finally:
+                unlock(f)
 
     def basic_reject(self, delivery_tag, requeue=False):
         if not requeue:
@@ -76,10 +108,18 @@ class Channel(filesystem.Channel):
 
 
 class Transport(filesystem.Transport):
+    """One broker state per spool: declarations cached for one spool (one control
+    folder) must not stop another spool in the same process from writing its own."""
+
     Channel = Channel
-    global_state = virtual.BrokerState()
     driver_type = "spool"
     driver_name = "spool"
+    _states: dict[str, virtual.BrokerState] = {}
+
+    def __init__(self, client, **kwargs):
+        super().__init__(client, **kwargs)
+        spool = os.path.abspath(client.transport_options.get("control_folder", "control"))
+        self.state = self._states.setdefault(spool, virtual.BrokerState())
 
 
 TRANSPORT_ALIASES.setdefault("spool", "workers.spool:Transport")
