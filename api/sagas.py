@@ -16,6 +16,22 @@ from workers.tickets import queries as tickets
 blp = Blueprint("sagas", __name__, description="Purchases, each run as a saga")
 
 
+def begin_purchase(user_id, body: dict, idempotency_key: str | None) -> dict:
+    """Start a purchase for a user: the one path for REST and GraphQL alike.
+
+    ``body`` has been validated by ``StartPurchaseIn``; aborts with 422 when the
+    Idempotency-Key is malformed or reused with another body, or the tier is not on sale.
+    """
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
+        abort(422, message="Idempotency-Key must be 1-200 characters",
+              errors={"headers": {"Idempotency-Key": ["must be 1-200 characters"]}})
+    if tickets.purchasable_tier(body["event_id"], body["tier_id"]) is None:
+        abort(422, message="no such ticket tier on sale for this event",
+              errors={"json": {"tier_id": ["no such ticket tier on sale for this event"]}})
+    saga_id, _ = service.start_purchase(user_id=user_id, idempotency_key=idempotency_key, **body)
+    return {"saga_id": saga_id, "status": queries.get_saga(saga_id)["status"]}
+
+
 @blp.route("/saga/start", methods=["POST"])
 @login_required()
 @blp.arguments(StartPurchaseIn)
@@ -25,17 +41,9 @@ blp = Blueprint("sagas", __name__, description="Purchases, each run as a saga")
                       "description": "repeat a request safely: same key and body, same saga"}])
 def start_purchase(body):
     """Start a purchase; follow it at the Location given"""
-    key = request.headers.get("Idempotency-Key")
-    if key is not None and not 1 <= len(key) <= 200:
-        abort(422, message="Idempotency-Key must be 1-200 characters",
-              errors={"headers": {"Idempotency-Key": ["must be 1-200 characters"]}})
-    if tickets.purchasable_tier(body["event_id"], body["tier_id"]) is None:
-        abort(422, message="no such ticket tier on sale for this event",
-              errors={"json": {"tier_id": ["no such ticket tier on sale for this event"]}})
-    saga_id, _ = service.start_purchase(user_id=current_user_id(), idempotency_key=key, **body)
-    saga = queries.get_saga(saga_id)
-    location = url_for("sagas.Saga", saga_id=saga_id)
-    return {"saga_id": saga_id, "status": saga["status"]}, 202, {"Location": location}
+    started = begin_purchase(current_user_id(), body, request.headers.get("Idempotency-Key"))
+    location = url_for("sagas.Saga", saga_id=started["saga_id"])
+    return started, 202, {"Location": location}
 
 
 def _full(saga: dict) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Uuid
+from sqlalchemy import CheckConstraint, Index, ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workers.db import Base, UTCDateTime
@@ -18,6 +18,10 @@ class Event(Base):
     venue: Mapped[str] = mapped_column(String(200))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default="on_sale")
+    #: how long a reservation holds its seats before they go back on sale
+    hold_seconds: Mapped[int] = mapped_column(Integer, default=900, server_default="900")
+    sale_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sale_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_by: Mapped[uuid.UUID] = mapped_column(Uuid)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     tiers: Mapped[list["Tier"]] = relationship(
@@ -45,6 +49,7 @@ class Tier(Base):
     currency: Mapped[str] = mapped_column(String(3))
     capacity: Mapped[int] = mapped_column(Integer)
     available: Mapped[int] = mapped_column(Integer)
+    max_per_order: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     event: Mapped[Event] = relationship(back_populates="tiers")
 
@@ -53,6 +58,7 @@ class Hold(Base):
     """Seats of one saga: ``held`` until confirmed or released, exactly once."""
 
     __tablename__ = "tickets_holds"
+    __table_args__ = (Index("ix_tickets_holds_status_expires_at", "status", "expires_at"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     saga_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
