@@ -93,9 +93,14 @@ beat_schedule = {
         "task": "orchestration.relay_outbox",
         "schedule": 5.0,  # CELERY_OUTBOX_RELAY_SECONDS
     },
+    "expire-holds": {
+        "task": "tickets.expire_holds",
+        "schedule": 5.0,  # CELERY_HOLD_SWEEP_SECONDS
+    },
 }
 
 outbox_relay_seconds = 5.0
+hold_sweep_seconds = 5.0
 
 
 def _override_from_environment(namespace: dict) -> None:
@@ -114,3 +119,4 @@ def _override_from_environment(namespace: dict) -> None:
 
 _override_from_environment(globals())
 beat_schedule["relay-outbox"]["schedule"] = float(outbox_relay_seconds)
+beat_schedule["expire-holds"]["schedule"] = float(hold_sweep_seconds)

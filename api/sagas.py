@@ -25,9 +25,13 @@ def begin_purchase(user_id, body: dict, idempotency_key: str | None) -> dict:
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
         abort(422, message="Idempotency-Key must be 1-200 characters",
               errors={"headers": {"Idempotency-Key": ["must be 1-200 characters"]}})
-    if tickets.purchasable_tier(body["event_id"], body["tier_id"]) is None:
+    tier = tickets.purchasable_tier(body["event_id"], body["tier_id"])
+    if tier is None:
         abort(422, message="no such ticket tier on sale for this event",
               errors={"json": {"tier_id": ["no such ticket tier on sale for this event"]}})
+    if body["quantity"] > tier["max_per_order"]:
+        message = f"at most {tier['max_per_order']} tickets of this tier per order"
+        abort(422, message=message, errors={"json": {"quantity": [message]}})
     saga_id, _ = service.start_purchase(user_id=user_id, idempotency_key=idempotency_key, **body)
     return {"saga_id": saga_id, "status": queries.get_saga(saga_id)["status"]}
 

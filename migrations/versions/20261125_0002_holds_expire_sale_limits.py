@@ -21,6 +21,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('sale_ends_at', sa.DateTime(timezone=True), nullable=True))
 
     with op.batch_alter_table('tickets_holds', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('expiry_sent_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index('ix_tickets_holds_status_expires_at', ['status', 'expires_at'], unique=False)
 
     with op.batch_alter_table('tickets_tiers', schema=None) as batch_op:
@@ -34,6 +35,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table('tickets_holds', schema=None) as batch_op:
         batch_op.drop_index('ix_tickets_holds_status_expires_at')
+        batch_op.drop_column('expiry_sent_at')
 
     with op.batch_alter_table('tickets_events', schema=None) as batch_op:
         batch_op.drop_column('sale_ends_at')

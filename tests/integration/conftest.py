@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from tests.support.processes import Worker, child_env, wait_for
+from tests.support.processes import Beat, Worker, child_env, wait_for
 
 QUEUES = ("tickets", "payments", "orchestration", "users")
 TERMINAL = {"confirmed", "canceled", "failed"}
@@ -14,15 +14,17 @@ TERMINAL = {"confirmed", "canceled", "failed"}
 
 @pytest.fixture(scope="session")
 def worker_processes(var_dir):
-    env = child_env()
-    workers = {q: Worker(q, env, var_dir).start() for q in QUEUES}
+    """A worker process per queue, and beat (sweeping every second), as deployed."""
+    env = child_env(CELERY_HOLD_SWEEP_SECONDS="1", CELERY_OUTBOX_RELAY_SECONDS="1")
+    processes = {q: Worker(q, env, var_dir).start() for q in QUEUES}
+    processes["beat"] = Beat(env, var_dir).start()
     try:
-        for w in workers.values():
-            w.wait_ready()
-        yield workers
+        for p in processes.values():
+            p.wait_ready()
+        yield processes
     finally:
-        for w in workers.values():
-            w.stop()
+        for p in processes.values():
+            p.stop()
 
 
 @pytest.fixture(scope="session")
@@ -68,12 +70,13 @@ class Api:
         return {"id": r.get_json()["id"], "email": email, "token": tokens["access_token"],
                 "refresh": tokens["refresh_token"]}
 
-    def event(self, organizer, *, capacity=10, price_cents=1500, tier_name="General") -> dict:
+    def event(self, organizer, *, capacity=10, price_cents=1500, tier_name="General",
+              max_per_order=10, **options) -> dict:
         r = self.call("POST", "/events", organizer["token"], json={
             "name": f"Event {uuid.uuid4().hex[:6]}", "venue": "Hall",
-            "starts_at": "2031-05-01T19:00:00+00:00",
+            "starts_at": "2031-05-01T19:00:00+00:00", **options,
             "tiers": [{"name": tier_name, "price_cents": price_cents, "currency": "EUR",
-                       "capacity": capacity}]})
+                       "capacity": capacity, "max_per_order": max_per_order}]})
         assert r.status_code == 201, r.get_json()
         return r.get_json()
 

@@ -23,24 +23,20 @@ def wait_for(condition, *, timeout: float, interval: float = 0.05, what: str = "
         time.sleep(interval)
 
 
-class Worker:
-    """``celery -A workers worker`` consuming one queue, logging to a file."""
+class CeleryProcess:
+    """A ``celery -A workers ...`` process logging to a file, stopped by process group."""
 
-    def __init__(self, queue: str, env: dict, log_dir: Path, *, concurrency: int = 2, tag: str = ""):
-        self.queue = queue
-        self.name = f"{queue}{tag}@test"
-        self.log = log_dir / f"worker-{queue}{tag}.log"
-        self.env = env
-        self.concurrency = concurrency
+    ready_marker = ""
+
+    def __init__(self, name: str, args: list[str], env: dict, log: Path):
+        self.name, self.args, self.env, self.log = name, args, env, log
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "Worker":
+    def start(self):
         self._offset = self.log.stat().st_size if self.log.exists() else 0
         out = open(self.log, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "workers", "worker", "-Q", self.queue,
-             "-n", self.name, "-c", str(self.concurrency), "--loglevel", "INFO",
-             "--without-mingle", "--without-gossip"],
+            [sys.executable, "-m", "celery", "-A", "workers", *self.args],
             cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
         out.close()
@@ -54,9 +50,9 @@ class Worker:
     def wait_ready(self, timeout: float = 60) -> None:
         def ready():
             if self.proc.poll() is not None:
-                raise RuntimeError(f"worker {self.name} exited: {self.log_text()[-2000:]}")
-            return f"{self.name} ready." in self.log_text()
-        wait_for(ready, timeout=timeout, what=f"worker {self.name} to be ready")
+                raise RuntimeError(f"{self.name} exited: {self.log_text()[-2000:]}")
+            return self.ready_marker in self.log_text()
+        wait_for(ready, timeout=timeout, what=f"{self.name} to be ready")
 
     @property
     def alive(self) -> bool:
@@ -71,6 +67,28 @@ class Worker:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+
+
+class Worker(CeleryProcess):
+    """A worker consuming one queue."""
+
+    def __init__(self, queue: str, env: dict, log_dir: Path, *, concurrency: int = 2, tag: str = ""):
+        name = f"{queue}{tag}@test"
+        super().__init__(name, ["worker", "-Q", queue, "-n", name, "-c", str(concurrency),
+                                "--loglevel", "INFO", "--without-mingle", "--without-gossip"],
+                         env, log_dir / f"worker-{queue}{tag}.log")
+        self.queue = queue
+        self.ready_marker = f"{name} ready."
+
+
+class Beat(CeleryProcess):
+    """The beat scheduler."""
+
+    ready_marker = "beat: Starting"
+
+    def __init__(self, env: dict, log_dir: Path):
+        super().__init__("beat", ["beat", "--loglevel", "INFO",
+                                  "-s", str(log_dir / "beat-schedule")], env, log_dir / "beat.log")
 
 
 def child_env(**overrides) -> dict:

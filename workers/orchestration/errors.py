@@ -25,10 +25,14 @@ REASONS = {
     "EventNotFound": "invalid_request",
     "EventNotOnSale": "not_on_sale",
     "HoldReleased": "hold_expired",
+    "HoldExpired": "hold_expired",
+    "OrderLimitExceeded": "invalid_request",
+    "SagaCompensated": "canceled",
     "InjectedFault": "confirm_failed",
 }
 #: errors of the reserve step that leave nothing reserved, so nothing to undo
-NOTHING_RESERVED = {"SoldOut", "TierNotFound", "EventNotFound", "EventNotOnSale"}
+NOTHING_RESERVED = {"SoldOut", "TierNotFound", "EventNotFound", "EventNotOnSale",
+                    "OrderLimitExceeded"}
 
 
 def reason_for(error_type: str) -> str:

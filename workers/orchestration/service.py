@@ -148,22 +148,38 @@ def handle_step_failure(failure: dict) -> None:
         _upsert_step(s, saga_id, name=step, status="failed", attempts=failure["attempts"],
                      started_at=None, finished_at=failure["failed_at"],
                      error=f"{error_type}: {failure['message']}")
-        now = utcnow()
-        saga.updated_at = now
+        saga.updated_at = utcnow()
         if step in ("refund", "release"):
             saga.status, saga.error = "failed", f"{step} failed: {error_type}: {failure['message']}"
             log.error("saga %s needs an operator: %s", saga_id, saga.error)
             return
-        if saga.status == "compensating":
+        if step == "reserve" and error_type in NOTHING_RESERVED and saga.status == "pending":
+            saga.status, saga.reason = "canceled", reason_for(error_type)
             return
-        saga.reason = reason_for(error_type)
-        if step == "reserve" and error_type in NOTHING_RESERVED:
-            saga.status = "canceled"
+        message = _begin_compensation(s, saga, reason_for(error_type))
+    if message is not None:
+        publish(message, saga)
+
+
+def handle_hold_expired(saga_id) -> None:
+    """The saga's seats went back on sale: cancel it, refunding any charge."""
+    with transaction() as s:
+        saga = s.get(Saga, saga_id, with_for_update=True)
+        if saga is None or saga.status in TERMINAL:
             return
-        saga.status = "compensating"
-        message = OutboxMessage(saga_id=saga_id, kind="compensate", created_at=now)
-        s.add(message)
-    publish(message, saga)
+        message = _begin_compensation(s, saga, "hold_expired")
+    if message is not None:
+        publish(message, saga)
+
+
+def _begin_compensation(s, saga: Saga, reason: str) -> OutboxMessage | None:
+    """Mark a saga compensating and queue its compensation (once); the outbox message."""
+    if saga.status == "compensating":
+        return None
+    saga.status, saga.reason, saga.updated_at = "compensating", reason, utcnow()
+    message = OutboxMessage(saga_id=saga.id, kind="compensate", created_at=saga.updated_at)
+    s.add(message)
+    return message
 
 
 def _redrive(saga_id, *, compensate: bool, reason: str | None = None) -> str:

@@ -4,7 +4,7 @@ import logging
 from marshmallow import ValidationError
 
 from contracts import (
-    PaymentCaptured, PaymentRefunded, SeatsConfirmed, SeatsReleased, SeatsReserved, StepFailed,
+    HoldExpired, PaymentCaptured, PaymentRefunded, SeatsConfirmed, SeatsReleased, SeatsReserved, StepFailed,
 )
 from workers.celery_app import app
 from workers.orchestration import service
@@ -37,6 +37,12 @@ def record_step(event):
           max_retries=None)
 def step_failed(failure):
     service.handle_step_failure(failure)
+
+
+@app.task(base=ContractTask, name="orchestration.hold_expired", contracts=(HoldExpired,),
+          max_retries=None)
+def hold_expired(notice):
+    service.handle_hold_expired(notice["saga_id"])
 
 
 @app.task(name="orchestration.on_step_failed")

@@ -60,8 +60,9 @@ def charge(*, saga_id, payment_token: str, amount_cents: int, currency: str) -> 
         return _captured(row)
     status, code = "succeeded", None
     try:
-        simulator.authorize(payment_token, amount_cents,
-                            latency_ms=get_settings().payment_latency_ms)
+        settings = get_settings()
+        simulator.authorize(payment_token, amount_cents, latency_ms=settings.payment_latency_ms,
+                            slow_tokens=settings.fault_injection)
     except PaymentDeclined as exc:
         status, code = "declined", str(exc.args[0]) if exc.args else "declined"
     with transaction() as s:

@@ -32,3 +32,11 @@ class InjectedFault(DomainError):
 
 class NotAllowed(DomainError):
     pass
+
+
+class HoldExpired(DomainError):
+    """The seats' hold ran out before the purchase was confirmed."""
+
+
+class OrderLimitExceeded(DomainError):
+    """More seats in one order than the tier allows."""

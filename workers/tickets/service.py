@@ -15,22 +15,27 @@ from sqlalchemy.exc import IntegrityError
 
 from settings import FAIL_CONFIRM_TIER, get_settings
 from workers.db import transaction
+from workers.tickets import holds
 from workers.steps import utcnow
 from workers.tickets.errors import (
-    EventNotFound, EventNotOnSale, HoldNotFound, HoldReleased, InjectedFault, NotAllowed,
-    SoldOut, TierNotFound,
+    EventNotFound, EventNotOnSale, HoldExpired, HoldNotFound, HoldReleased, InjectedFault,
+    NotAllowed, OrderLimitExceeded, SoldOut, TierNotFound,
 )
 from workers.tickets.models import Event, Hold, Ticket, Tier
 
-HOLD_MINUTES = 15
+EVENT_OPTIONS = ("status", "hold_seconds", "sale_starts_at", "sale_ends_at")
 
 
 def create_event(*, name: str, venue: str, starts_at: datetime, tiers: list[dict],
-                 created_by: uuid.UUID) -> uuid.UUID:
+                 created_by: uuid.UUID, **options) -> uuid.UUID:
+    """Create an event (on sale unless ``status`` says otherwise) with its tiers."""
     now = utcnow()
     with transaction() as s:
         event = Event(name=name, venue=venue, starts_at=starts_at, created_by=created_by,
-                      created_at=now, status="on_sale")
+                      created_at=now, status=options.get("status") or "on_sale",
+                      hold_seconds=options.get("hold_seconds") or 900,
+                      sale_starts_at=options.get("sale_starts_at"),
+                      sale_ends_at=options.get("sale_ends_at"))
         s.add(event)
         s.flush()
         for i, t in enumerate(tiers):
@@ -41,7 +46,8 @@ def create_event(*, name: str, venue: str, starts_at: datetime, tiers: list[dict
 def _new_tier(event_id, t: dict, created_at: datetime) -> Tier:
     return Tier(event_id=event_id, name=t["name"], price_cents=t["price_cents"],
                 currency=t["currency"].upper(), capacity=t["capacity"],
-                available=t["capacity"], created_at=created_at)
+                available=t["capacity"], max_per_order=t.get("max_per_order") or 10,
+                created_at=created_at)
 
 
 def update_event(event_id: uuid.UUID, *, editor_id: uuid.UUID, editor_is_admin: bool,
@@ -53,7 +59,7 @@ def update_event(event_id: uuid.UUID, *, editor_id: uuid.UUID, editor_is_admin: 
             raise EventNotFound(str(event_id))
         if not editor_is_admin and event.created_by != editor_id:
             raise NotAllowed("only the event's organizer or an admin may edit it")
-        for field in ("name", "venue", "starts_at", "status"):
+        for field in ("name", "venue", "starts_at", *EVENT_OPTIONS):
             if field in changes:
                 setattr(event, field, changes[field])
         for t in changes.get("tiers", []):
@@ -67,7 +73,7 @@ def _edit_tier(s, event_id, t: dict) -> None:
     tier = s.get(Tier, t["id"], with_for_update=True)
     if tier is None or tier.event_id != event_id:
         raise TierNotFound(str(t["id"]))
-    for field in ("name", "price_cents", "currency"):
+    for field in ("name", "price_cents", "currency", "max_per_order"):
         if field in t:
             setattr(tier, field, t[field].upper() if field == "currency" else t[field])
     if "capacity" in t:
@@ -88,20 +94,18 @@ def reserve_seats(*, saga_id, user_id, event_id, tier_id, quantity) -> dict:
             tier = s.get(Tier, tier_id)
             if tier is None or tier.event_id != event_id:
                 raise TierNotFound(str(tier_id))
-            if tier.event.status != "on_sale":
-                raise EventNotOnSale(tier.event.status)
-            taken = s.execute(
-                update(Tier)
-                .where(Tier.id == tier_id, Tier.available >= quantity)
-                .values(available=Tier.available - quantity)
-            ).rowcount
-            if taken != 1:
-                raise SoldOut(f"fewer than {quantity} seats left of tier {tier_id}")
             now = utcnow()
+            check_on_sale(tier.event, now)
+            if quantity > tier.max_per_order:
+                raise OrderLimitExceeded(f"at most {tier.max_per_order} per order")
+            if not _take(s, tier_id, quantity):
+                # Seats of overdue holds are free: reclaim them, then try once more.
+                if not (holds.reclaim_overdue(s, tier_id=tier_id) and _take(s, tier_id, quantity)):
+                    raise SoldOut(f"fewer than {quantity} seats left of tier {tier_id}")
             hold = Hold(saga_id=saga_id, user_id=user_id, tier_id=tier_id, quantity=quantity,
                         amount_cents=tier.price_cents * quantity, currency=tier.currency,
                         status="held", created_at=now,
-                        expires_at=now + timedelta(minutes=HOLD_MINUTES))
+                        expires_at=now + timedelta(seconds=tier.event.hold_seconds))
             s.add(hold)
             s.flush()
             return _reserved(hold)
@@ -111,34 +115,65 @@ def reserve_seats(*, saga_id, user_id, event_id, tier_id, quantity) -> dict:
             return _reserved(s.scalar(select(Hold).where(Hold.saga_id == saga_id)))
 
 
+def _take(s, tier_id, quantity) -> bool:
+    return s.execute(update(Tier).where(Tier.id == tier_id, Tier.available >= quantity)
+                     .values(available=Tier.available - quantity)).rowcount == 1
+
+
+def check_on_sale(event: Event, now: datetime) -> None:
+    if event.status != "on_sale":
+        raise EventNotOnSale(f"event is {event.status}")
+    if event.sale_starts_at and now < event.sale_starts_at:
+        raise EventNotOnSale("sales have not started")
+    if event.sale_ends_at and now >= event.sale_ends_at:
+        raise EventNotOnSale("sales have ended")
+
+
 def _reserved(hold: Hold) -> dict:
-    if hold.status == "released":
-        raise HoldReleased(f"saga {hold.saga_id} was compensated before its seats were held")
+    if hold.status in ("released", "expired"):
+        raise HoldReleased(f"saga {hold.saga_id}'s seats were already given back")
     return {"saga_id": hold.saga_id, "hold_id": hold.id, "quantity": hold.quantity,
             "amount_cents": hold.amount_cents, "currency": hold.currency,
             "expires_at": hold.expires_at}
 
 
 def confirm_seats(*, saga_id) -> dict:
-    """Turn a saga's hold into one ticket per seat; repeating it returns the same tickets."""
+    """Turn a saga's hold into one ticket per seat; repeating it returns the same tickets.
+
+    A hold past its expiry is not confirmed: its seats go back and the saga compensates.
+    """
     with transaction() as s:
         hold = s.scalar(select(Hold).where(Hold.saga_id == saga_id).with_for_update())
         if hold is None:
             raise HoldNotFound(str(saga_id))
-        if hold.status == "released":
+        if hold.status == "held" and hold.expires_at <= utcnow():
+            holds.expire(s, hold)
+            hold.expiry_sent_at = utcnow()  # this saga learns it from the error below
+        if hold.status == "expired":
+            expired = True
+        elif hold.status == "released":
             raise HoldReleased(str(saga_id))
-        if hold.status == "held":
-            _fail_if_injected(s, hold)
-            hold.status = "confirmed"
-            tier = s.get(Tier, hold.tier_id)
-            now = utcnow()
-            for _ in range(hold.quantity):
-                s.add(Ticket(hold_id=hold.id, saga_id=saga_id, owner_id=hold.user_id,
-                             event_id=tier.event_id, tier_id=tier.id,
-                             code=secrets.token_urlsafe(18), status="valid", issued_at=now))
-            s.flush()
-        ids = s.scalars(select(Ticket.id).where(Ticket.hold_id == hold.id).order_by(Ticket.id))
-        return {"saga_id": saga_id, "ticket_ids": list(ids)}
+        else:
+            expired = False
+            if hold.status == "held":
+                _issue_tickets(s, hold)
+            ids = s.scalars(select(Ticket.id).where(Ticket.hold_id == hold.id).order_by(Ticket.id))
+            confirmed = {"saga_id": saga_id, "ticket_ids": list(ids)}
+    if expired:  # raised after the commit, so that the expiry itself is kept
+        raise HoldExpired(f"the hold of saga {saga_id} expired before confirmation")
+    return confirmed
+
+
+def _issue_tickets(s, hold: Hold) -> None:
+    _fail_if_injected(s, hold)
+    hold.status = "confirmed"
+    tier = s.get(Tier, hold.tier_id)
+    now = utcnow()
+    for _ in range(hold.quantity):
+        s.add(Ticket(hold_id=hold.id, saga_id=hold.saga_id, owner_id=hold.user_id,
+                     event_id=tier.event_id, tier_id=tier.id,
+                     code=secrets.token_urlsafe(18), status="valid", issued_at=now))
+    s.flush()
 
 
 def _fail_if_injected(s, hold: Hold) -> None:
@@ -170,7 +205,7 @@ def release_seats(*, saga_id, user_id, tier_id) -> dict:
 
 
 def _release(s, hold: Hold) -> dict:
-    if hold.status == "released":
+    if hold.status in ("released", "expired"):
         return {"saga_id": hold.saga_id, "released": 0}
     hold.status = "released"
     s.execute(update(Ticket).where(Ticket.hold_id == hold.id).values(status="void"))

@@ -1,11 +1,11 @@
 """Celery tasks of the tickets domain: thin wrappers over the service."""
 from contracts import (
-    ConfirmSeats, PaymentCaptured, PaymentRefunded, ReleaseSeats, ReserveSeats, SeatsConfirmed,
+    ConfirmSeats, HoldExpired, PaymentCaptured, PaymentRefunded, ReleaseSeats, ReserveSeats, SeatsConfirmed,
     SeatsReleased, SeatsReserved,
 )
 from workers.celery_app import app
 from workers.steps import ContractTask
-from workers.tickets import service
+from workers.tickets import holds, service
 
 
 @app.task(base=ContractTask, bind=True, name="tickets.reserve_seats",
@@ -30,3 +30,10 @@ def release_seats(self, _refunded, cmd):
     released = service.release_seats(saga_id=cmd["saga_id"], user_id=cmd["user_id"],
                                      tier_id=cmd["tier_id"])
     return SeatsReleased.build(**released, step=self.timing())
+
+
+@app.task(name="tickets.expire_holds", acks_late=True, ignore_result=True)
+def expire_holds():
+    """Give overdue holds' seats back and tell their sagas (run by beat)."""
+    return holds.sweep(lambda saga_id: app.send_task(
+        "orchestration.hold_expired", args=(HoldExpired.build(saga_id=saga_id),)))

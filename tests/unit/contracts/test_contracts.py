@@ -39,6 +39,7 @@ PAYLOADS = {
     "StepFailed": {"saga_id": SAGA, "step": "charge", "error_type": "PaymentDeclined",
                    "message": "card_declined", "attempts": 1, "failed_at": NOW.isoformat()},
     "AnonymiseUser": {"user_id": str(uuid.uuid4())},
+    "HoldExpired": {"saga_id": SAGA},
 }
 
 CONTRACTS = pytest.mark.parametrize("contract", ALL, ids=lambda c: c.name)

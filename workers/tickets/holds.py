@@ -1,0 +1,71 @@
+"""Holds that expire.
+
+A hold keeps its seats until ``expires_at``. After that the seats belong to whoever needs
+them: a reserve short of seats reclaims its tier's overdue holds in its own transaction,
+and the sweeper (beat) reclaims the rest. Reclaiming marks the hold ``expired`` and gives
+its seats back in one transaction, with the hold row locked, so a confirm racing it
+either confirms first (the seats stay sold) or finds it expired and compensates.
+The hold row is its own outbox: ``expiry_sent_at`` records that its saga was told.
+"""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import func, select, update
+
+from workers.db import transaction
+from workers.steps import utcnow
+from workers.tickets.models import Hold, Tier
+
+log = logging.getLogger(__name__)
+
+
+def reclaim_overdue(s, *, tier_id=None, limit: int = 500) -> int:
+    """Expire overdue holds (of one tier, or any) inside ``s``; the seats reclaimed."""
+    q = (select(Hold).where(Hold.status == "held", Hold.expires_at <= utcnow())
+         .order_by(Hold.expires_at).limit(limit).with_for_update(skip_locked=True))
+    if tier_id is not None:
+        q = q.where(Hold.tier_id == tier_id)
+    seats = 0
+    for hold in s.scalars(q):
+        seats += expire(s, hold)
+    return seats
+
+
+def expire(s, hold: Hold) -> int:
+    """Mark a locked, held hold expired and give its seats back; the seats given."""
+    hold.status = "expired"
+    s.execute(update(Tier).where(Tier.id == hold.tier_id)
+              .values(available=Tier.available + hold.quantity))
+    return hold.quantity
+
+
+def overdue_seats(s, tier_ids) -> dict:
+    """Seats still counted in ``available`` but held by holds past their expiry, by tier."""
+    if not tier_ids:
+        return {}
+    rows = s.execute(
+        select(Hold.tier_id, func.sum(Hold.quantity))
+        .where(Hold.tier_id.in_(tier_ids), Hold.status == "held", Hold.expires_at <= utcnow())
+        .group_by(Hold.tier_id))
+    return {tier_id: int(n) for tier_id, n in rows}
+
+
+def sweep(publish_expired) -> int:
+    """Expire every overdue hold, then tell each expired hold's saga, once.
+
+    ``publish_expired(saga_id)`` sends the notice; a hold is marked told only once it
+    returned. Returns the number of notices sent.
+    """
+    with transaction() as s:
+        reclaim_overdue(s)
+    with transaction() as s:
+        due = list(s.scalars(select(Hold).where(Hold.status == "expired",
+                                                Hold.expiry_sent_at.is_(None))
+                             .limit(500).with_for_update(skip_locked=True)))
+        for hold in due:
+            publish_expired(hold.saga_id)
+            hold.expiry_sent_at = utcnow()
+    if due:
+        log.info("told %d saga(s) that their hold expired", len(due))
+    return len(due)
