@@ -7,6 +7,7 @@ from flask_smorest import Blueprint, abort
 from api import pagination
 from api.auth import current_role, current_user_id, login_required
 from api.schemas import EventIn, EventOut, EventPage, EventPatch, PageArgs
+from workers.orchestration import service as orchestration
 from workers.tickets import queries, service
 
 blp = Blueprint("events", __name__, description="Events, ticket tiers and availability")
@@ -49,3 +50,21 @@ class Event(MethodView):
         service.update_event(event_id, editor_id=current_user_id(),
                              editor_is_admin=current_role() == "admin", changes=body)
         return queries.get_event(event_id)
+
+
+@blp.route("/events/<uuid:event_id>/cancel", methods=["POST"])
+@login_required("organizer", "admin")
+@blp.response(202, EventOut)
+def cancel_event(event_id):
+    """Cancel an event: no more sales; every purchase is refunded and its seats released
+
+    The purchases are undone in batches; follow them with `GET /sagas?status=canceled`.
+    Repeating the call is safe.
+    """
+    service.cancel_event(event_id, editor_id=current_user_id(),
+                         editor_is_admin=current_role() == "admin")
+    try:
+        orchestration.request_event_cancellation(event_id)
+    except Exception:  # noqa: BLE001  the event is canceled; its purchases are not yet
+        abort(503, message="event canceled, but its purchases could not be queued; retry")
+    return queries.get_event(event_id)

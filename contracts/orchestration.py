@@ -16,3 +16,11 @@ class StepFailed(Contract):
     message = fields.String(required=True)
     attempts = fields.Integer(required=True)
     failed_at = fields.AwareDateTime(required=True)
+
+
+class CancelEventSagas(Contract):
+    """Cancel every open or confirmed saga of a canceled event, a batch at a time."""
+
+    name = "CancelEventSagas"
+    event_id = fields.UUID(required=True)
+    after = fields.UUID(load_default=None, allow_none=True)

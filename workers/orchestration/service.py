@@ -211,3 +211,34 @@ def retry(saga_id) -> str:
 def compensate(saga_id, reason: str = "operator_canceled") -> str:
     """Cancel an unfinished or failed saga: refund if charged, release if reserved."""
     return _redrive(saga_id, compensate=True, reason=reason)
+
+
+CANCEL_BATCH = 50
+
+
+def cancel_sagas_of_event(event_id, *, after=None, batch: int = CANCEL_BATCH):
+    """Compensate the next batch of an event's sagas that are not yet canceled.
+
+    Confirmed purchases are refunded and their tickets voided through the same
+    compensation as a failed purchase. Returns the last saga id of the batch (pass it as
+    ``after`` for the next one), or ``None`` when there are no more.
+    """
+    with transaction() as s:
+        q = (select(Saga).where(Saga.event_id == event_id,
+                                Saga.status.notin_(("compensating", "canceled", "failed")))
+             .order_by(Saga.id).limit(batch).with_for_update())
+        if after is not None:
+            q = q.where(Saga.id > after)
+        sagas = list(s.scalars(q))
+        sent = [(_begin_compensation(s, saga, "event_canceled"), saga) for saga in sagas]
+    for message, saga in sent:
+        publish(message, saga)
+    return sagas[-1].id if len(sagas) == batch else None
+
+
+def request_event_cancellation(event_id) -> None:
+    """Queue the cancelation of every saga of a canceled event (idempotent)."""
+    from contracts import CancelEventSagas
+
+    canvas.app.send_task("orchestration.cancel_event_sagas",
+                         args=(CancelEventSagas.build(event_id=event_id),))

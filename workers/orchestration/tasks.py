@@ -4,7 +4,7 @@ import logging
 from marshmallow import ValidationError
 
 from contracts import (
-    HoldExpired, PaymentCaptured, PaymentRefunded, SeatsConfirmed, SeatsReleased, SeatsReserved, StepFailed,
+    CancelEventSagas, HoldExpired, PaymentCaptured, PaymentRefunded, SeatsConfirmed, SeatsReleased, SeatsReserved, StepFailed,
 )
 from workers.celery_app import app
 from workers.orchestration import service
@@ -43,6 +43,15 @@ def step_failed(failure):
           max_retries=None)
 def hold_expired(notice):
     service.handle_hold_expired(notice["saga_id"])
+
+
+@app.task(base=ContractTask, bind=True, name="orchestration.cancel_event_sagas",
+          contracts=(CancelEventSagas,), max_retries=None)
+def cancel_event_sagas(self, cmd):
+    """One batch; the next batch is a new message, so a long cancelation never blocks."""
+    last = service.cancel_sagas_of_event(cmd["event_id"], after=cmd["after"])
+    if last is not None:
+        self.apply_async((CancelEventSagas.build(event_id=cmd["event_id"], after=last),))
 
 
 @app.task(name="orchestration.on_step_failed")

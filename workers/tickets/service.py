@@ -69,6 +69,17 @@ def update_event(event_id: uuid.UUID, *, editor_id: uuid.UUID, editor_is_admin: 
                 _edit_tier(s, event.id, t)
 
 
+def cancel_event(event_id: uuid.UUID, *, editor_id: uuid.UUID, editor_is_admin: bool) -> None:
+    """Take an event off sale for good; its purchases are undone by the orchestration."""
+    with transaction() as s:
+        event = s.get(Event, event_id, with_for_update=True)
+        if event is None:
+            raise EventNotFound(str(event_id))
+        if not editor_is_admin and event.created_by != editor_id:
+            raise NotAllowed("only the event's organizer or an admin may cancel it")
+        event.status = "canceled"
+
+
 def _edit_tier(s, event_id, t: dict) -> None:
     tier = s.get(Tier, t["id"], with_for_update=True)
     if tier is None or tier.event_id != event_id:
