@@ -97,10 +97,15 @@ beat_schedule = {
         "task": "tickets.expire_holds",
         "schedule": 5.0,  # CELERY_HOLD_SWEEP_SECONDS
     },
+    "saga-watchdog": {
+        "task": "orchestration.watchdog",
+        "schedule": 10.0,  # CELERY_WATCHDOG_SECONDS
+    },
 }
 
 outbox_relay_seconds = 5.0
 hold_sweep_seconds = 5.0
+watchdog_seconds = 10.0
 
 
 def _override_from_environment(namespace: dict) -> None:
@@ -120,3 +125,4 @@ def _override_from_environment(namespace: dict) -> None:
 _override_from_environment(globals())
 beat_schedule["relay-outbox"]["schedule"] = float(outbox_relay_seconds)
 beat_schedule["expire-holds"]["schedule"] = float(hold_sweep_seconds)
+beat_schedule["saga-watchdog"]["schedule"] = float(watchdog_seconds)

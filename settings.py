@@ -12,6 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
 DEV_API_KEY_PEPPER = "dev-only-api-key-pepper"
+DEV_TICKET_SIGNING_KEY = "dev-only-ticket-signing-key-change-me-0123456789"
 FAIL_CONFIRM_TIER = "__fail_confirm__"
 
 
@@ -29,11 +30,19 @@ class Settings:
     redis_url: str | None
     jwt_secret_key: str
     api_key_pepper: str
+    #: signs ticket codes; changing it makes every issued ticket's code invalid
+    ticket_signing_key: str
     payment_latency_ms: int
     jwt_access_minutes: int
     jwt_refresh_days: int
     #: tiers named FAIL_CONFIRM_TIER fail at confirm: for tests of compensation only
     fault_injection: bool
+    #: with fault injection: publish every task message twice
+    duplicate_publish: bool
+    #: a saga making no progress for this long is re-driven by the watchdog
+    saga_step_timeout_seconds: int
+    #: re-drives of a stuck saga before it is compensated (or, compensating, failed)
+    saga_max_redrives: int
 
     @property
     def embedded_broker(self) -> bool:
@@ -52,10 +61,14 @@ class Settings:
             redis_url=e.get("REDIS_URL") or None,
             jwt_secret_key=e.get("JWT_SECRET_KEY") or DEV_JWT_SECRET,
             api_key_pepper=e.get("API_KEY_PEPPER") or DEV_API_KEY_PEPPER,
+            ticket_signing_key=e.get("TICKET_SIGNING_KEY") or DEV_TICKET_SIGNING_KEY,
             payment_latency_ms=int(e.get("PAYMENT_LATENCY_MS", "0")),
             jwt_access_minutes=int(e.get("JWT_ACCESS_MINUTES", "15")),
             jwt_refresh_days=int(e.get("JWT_REFRESH_DAYS", "30")),
             fault_injection=e.get("BOXOFFICE_FAULT_INJECTION", "") in ("1", "true", "yes"),
+            duplicate_publish=e.get("BOXOFFICE_DUPLICATE_PUBLISH", "") in ("1", "true", "yes"),
+            saga_step_timeout_seconds=int(e.get("SAGA_STEP_TIMEOUT_SECONDS", "60")),
+            saga_max_redrives=int(e.get("SAGA_MAX_REDRIVES", "3")),
         )
         settings.check()
         return settings
@@ -63,6 +76,8 @@ class Settings:
     def check(self) -> None:
         if self.env not in ("development", "production"):
             raise ConfigurationError(f"BOXOFFICE_ENV must be development or production, not {self.env!r}")
+        if self.duplicate_publish and not self.fault_injection:
+            raise ConfigurationError("BOXOFFICE_DUPLICATE_PUBLISH needs BOXOFFICE_FAULT_INJECTION=1")
         if self.env != "production":
             return
         if self.jwt_secret_key == DEV_JWT_SECRET or len(self.jwt_secret_key) < 32:
@@ -73,6 +88,8 @@ class Settings:
             raise ConfigurationError("BOXOFFICE_FAULT_INJECTION is for tests, not production")
         if self.embedded_broker or self.database_url.startswith("sqlite"):
             raise ConfigurationError("production needs CELERY_BROKER_URL and DATABASE_URL of real servers")
+        if self.ticket_signing_key == DEV_TICKET_SIGNING_KEY or len(self.ticket_signing_key) < 32:
+            raise ConfigurationError("production needs TICKET_SIGNING_KEY set to a secret of 32+ characters")
 
 
 _current: Settings | None = None

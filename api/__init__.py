@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from api.auth import init_auth
     from api.cli import register_commands
     from api.errors import register_error_handlers
+    from api.graphql import register as register_graphql
 
     settings = settings or get_settings()
     app = Flask(__name__)
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api = Api(app)
     for module in (health, users, events, sagas, tickets):
         api.register_blueprint(module.blp)
+    register_graphql(app)
     register_error_handlers(app)
     register_commands(app)
     return app

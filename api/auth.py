@@ -15,7 +15,8 @@ from workers.users import service as users
 API_KEY_HEADER = "X-API-Key"
 #: endpoints anyone may call without an API key
 OPEN_ENDPOINTS = {"health.healthz", "health.readyz", "api-docs.openapi_json",
-                  "api-docs.openapi_swagger_ui", "static"}
+                  "api-docs.openapi_swagger_ui", "static",
+                  "graphql.graphiql"}  # GET /graphql: the GraphiQL page only, no data
 
 jwt = JWTManager()
 

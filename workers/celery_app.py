@@ -7,13 +7,16 @@ know it.
 from celery import Celery
 from celery.signals import worker_process_init
 
+from settings import get_settings
 from workers import consumer, spool  # noqa: F401  dead-letter queues; the spool:// transport
 from workers.db import dispose_engine
 
 app = Celery(
     "boxoffice",
+    amqp="workers.faults:DuplicatingAMQP" if get_settings().duplicate_publish else None,
     include=[
         "workers.tickets.tasks",
+        "workers.tickets.checkin_tasks",
         "workers.payments.tasks",
         "workers.orchestration.tasks",
         "workers.users.tasks",

@@ -20,6 +20,7 @@ class Saga(Base):
     __table_args__ = (
         UniqueConstraint("user_id", "idempotency_key"),
         Index("ix_orchestration_sagas_status_id", "status", "id"),
+        Index("ix_orchestration_sagas_status_updated_at", "status", "updated_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -36,7 +37,10 @@ class Saga(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     request_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: last progress; the watchdog re-drives sagas that made none for too long
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: times the watchdog re-drove the current phase (purchase, then compensation)
+    redrives: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     steps: Mapped[list["SagaStep"]] = relationship(
         order_by="SagaStep.position", lazy="selectin", cascade="all, delete-orphan"
     )

@@ -125,9 +125,12 @@ def record_outcome(event: dict) -> None:
                      attempts=step["attempts"], started_at=step["started_at"],
                      finished_at=step["finished_at"])
         status = OUTCOME_STATUS[event["contract"]]
+        progress = {"updated_at": utcnow()}  # the watchdog's measure of life
         if event["contract"] == "SeatsReserved":
-            s.execute(update(Saga).where(Saga.id == saga_id)
-                      .values(amount_cents=event["amount_cents"], currency=event["currency"]))
+            progress.update(amount_cents=event["amount_cents"], currency=event["currency"])
+        if status is None or len(progress) > 1:
+            s.execute(update(Saga).where(Saga.id == saga_id, Saga.status.notin_(TERMINAL))
+                      .values(**progress))
         if status == "canceled":
             s.execute(update(Saga).where(Saga.id == saga_id, Saga.status == "compensating")
                       .values(status="canceled", updated_at=utcnow()))

@@ -7,7 +7,7 @@ from contracts import (
     CancelEventSagas, HoldExpired, PaymentCaptured, PaymentRefunded, SeatsConfirmed, SeatsReleased, SeatsReserved, StepFailed,
 )
 from workers.celery_app import app
-from workers.orchestration import service
+from workers.orchestration import service, watchdog
 from workers.steps import ContractTask, utcnow
 
 log = logging.getLogger(__name__)
@@ -79,3 +79,9 @@ def relay_outbox():
     if sent:
         log.warning("relayed %d outbox message(s) not sent at commit", sent)
     return sent
+
+
+@app.task(name="orchestration.watchdog", acks_late=True, ignore_result=True)
+def redrive_stuck_sagas():
+    """Re-drive sagas that made no progress for too long (run by beat)."""
+    return watchdog.redrive_overdue()

@@ -1,0 +1,74 @@
+"""No saga waits forever: the watchdog re-drives, then compensates, then gives up loudly."""
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from tests.integration.conftest import payments_of, wait_terminal
+from tests.support.processes import wait_for
+from workers.db import transaction
+from workers.orchestration import service, watchdog
+from workers.orchestration.models import OutboxMessage, Saga
+from workers.orchestration.queries import get_saga
+from workers.steps import utcnow
+
+pytestmark = pytest.mark.usefixtures("worker_processes")
+
+
+@pytest.fixture
+def lost_saga(api, organizer, monkeypatch):
+    """A purchase whose start message the broker lost after taking it."""
+    event, buyer = api.event(organizer, capacity=4), api.user()
+    monkeypatch.setattr(service, "publish", lambda *a, **k: False)
+    saga_id, _ = service.start_purchase(
+        user_id=uuid.UUID(buyer["id"]), event_id=uuid.UUID(event["id"]),
+        tier_id=uuid.UUID(event["tiers"][0]["id"]), quantity=2, payment_token="tok_visa")
+    monkeypatch.undo()
+    with transaction() as s:
+        s.execute(update(OutboxMessage).where(OutboxMessage.saga_id == saga_id)
+                  .values(sent_at=utcnow()))
+    return event, saga_id
+
+
+def make_overdue(saga_id, **values):
+    with transaction() as s:
+        s.execute(update(Saga).where(Saga.id == saga_id)
+                  .values(updated_at=utcnow() - timedelta(hours=1), **values))
+
+
+def test_a_saga_whose_message_was_lost_is_re_driven_to_the_end(api, lost_saga):
+    event, saga_id = lost_saga
+    make_overdue(saga_id)
+
+    assert watchdog.redrive_overdue() >= 1
+    saga = wait_terminal([saga_id])[str(saga_id)]
+
+    assert saga["status"] == "confirmed"
+    assert [p[1:] for p in payments_of([saga_id])] == [("charge", "succeeded", 3000)]
+    assert api.available(event) == 2
+
+
+def test_a_saga_stuck_past_its_re_drive_budget_is_compensated(api, lost_saga):
+    event, saga_id = lost_saga
+    make_overdue(saga_id, redrives=3)
+
+    watchdog.redrive_overdue()
+    saga = wait_terminal([saga_id])[str(saga_id)]
+
+    assert (saga["status"], saga["reason"]) == ("canceled", "timed_out")
+    assert api.available(event) == 4
+
+
+def test_a_compensation_stuck_past_its_budget_fails_for_an_operator_who_can_retry(api, lost_saga):
+    event, saga_id = lost_saga
+    make_overdue(saga_id, status="compensating", reason="timed_out", redrives=3)
+
+    watchdog.redrive_overdue()
+    failed = get_saga(saga_id)
+    assert failed["status"] == "failed" and "re-drives" in failed["error"]
+
+    assert service.retry(saga_id) == "compensate"
+    wait_for(lambda: get_saga(saga_id)["status"] == "canceled", timeout=30,
+             what="the retried compensation")
+    assert api.available(event) == 4
