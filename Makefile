@@ -44,6 +44,10 @@ demo: install
 test: install
 	python -m pytest -ra $(PYTEST_ARGS)
 
+# Benchmarks on the local RabbitMQ, PostgreSQL and Redis (throwaway database and vhost).
+bench: install
+	python -m bench $(BENCH_ARGS)
+
 check-compose: install
 	scripts/check-compose.sh
 
