@@ -11,6 +11,9 @@ from werkzeug.exceptions import HTTPException
 
 from workers.orchestration.errors import IdempotencyConflict
 from workers.steps import DomainError
+from workers.tickets.checkin import (
+    TicketAlreadyUsed, TicketForAnotherEvent, TicketVoid, UnknownTicketCode,
+)
 from workers.tickets.errors import EventNotFound, NotAllowed, TierNotFound
 from workers.users.errors import EmailTaken, InvalidCredentials, UserNotFound
 
@@ -22,6 +25,10 @@ DOMAIN_STATUS = {
     TierNotFound: (404, "no such ticket tier for this event"),
     NotAllowed: (403, None),
     IdempotencyConflict: (422, "this Idempotency-Key was already used with a different request"),
+    UnknownTicketCode: (404, "no ticket has this code"),
+    TicketAlreadyUsed: (409, None),
+    TicketVoid: (410, None),
+    TicketForAnotherEvent: (422, "this ticket is for another event"),
 }
 
 

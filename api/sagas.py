@@ -52,7 +52,7 @@ def start_purchase(body):
 
 def _full(saga: dict) -> dict:
     saga["tickets"] = [{"id": t["id"], "code": t["code"]}
-                       for t in tickets.tickets_of_saga(saga["id"]) if t["status"] == "valid"]
+                       for t in tickets.tickets_of_saga(saga["id"]) if t["status"] != "void"]
     saga["payment"] = payment_of_saga(saga["id"])
     return saga
 

@@ -49,6 +49,7 @@ class TierIn(StrictSchema):
     price_cents = fields.Integer(required=True, validate=validate.Range(min=0, max=10**9))
     currency = Currency
     capacity = fields.Integer(required=True, validate=validate.Range(min=0, max=10**7))
+    max_per_order = fields.Integer(load_default=10, validate=validate.Range(min=1, max=100))
 
 
 class TierPatch(StrictSchema):
@@ -57,20 +58,32 @@ class TierPatch(StrictSchema):
     price_cents = fields.Integer(validate=validate.Range(min=0, max=10**9))
     currency = fields.String(validate=validate.Regexp(r"^[A-Za-z]{3}$"))
     capacity = fields.Integer(validate=validate.Range(min=0, max=10**7))
+    max_per_order = fields.Integer(validate=validate.Range(min=1, max=100))
 
 
-class EventIn(StrictSchema):
+EVENT_STATUSES = ("draft", "on_sale", "sold_out", "canceled")
+
+
+class EventOptions(StrictSchema):
+    status = fields.String(validate=validate.OneOf(EVENT_STATUSES[:3]),
+                           metadata={"description": "cancel with POST /events/{id}/cancel"})
+    hold_seconds = fields.Integer(validate=validate.Range(min=1, max=86400), metadata={
+        "description": "how long a reservation holds seats (default 900)"})
+    sale_starts_at = fields.AwareDateTime(allow_none=True)
+    sale_ends_at = fields.AwareDateTime(allow_none=True)
+
+
+class EventIn(EventOptions):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     venue = fields.String(required=True, validate=validate.Length(min=1, max=200))
     starts_at = fields.AwareDateTime(required=True)
     tiers = fields.List(fields.Nested(TierIn), required=True, validate=validate.Length(min=1, max=50))
 
 
-class EventPatch(StrictSchema):
+class EventPatch(EventOptions):
     name = fields.String(validate=validate.Length(min=1, max=200))
     venue = fields.String(validate=validate.Length(min=1, max=200))
     starts_at = fields.AwareDateTime()
-    status = fields.String(validate=validate.OneOf(("draft", "on_sale", "sold_out", "canceled")))
     tiers = fields.List(fields.Nested(TierPatch), validate=validate.Length(max=50))
 
 
@@ -80,7 +93,9 @@ class TierOut(Schema):
     price_cents = fields.Integer()
     currency = fields.String()
     capacity = fields.Integer()
-    available = fields.Integer(metadata={"description": "seats left now (live)"})
+    available = fields.Integer(metadata={
+        "description": "seats left now: capacity - sold - unexpired holds, exact"})
+    max_per_order = fields.Integer()
 
 
 class EventOut(Schema):
@@ -89,6 +104,9 @@ class EventOut(Schema):
     venue = fields.String()
     starts_at = fields.AwareDateTime()
     status = fields.String()
+    hold_seconds = fields.Integer()
+    sale_starts_at = fields.AwareDateTime(allow_none=True)
+    sale_ends_at = fields.AwareDateTime(allow_none=True)
     tiers = fields.List(fields.Nested(TierOut))
 
 
@@ -169,8 +187,33 @@ class TicketOut(Schema):
     tier_id = fields.UUID()
     saga_id = fields.UUID()
     issued_at = fields.AwareDateTime()
+    used_at = fields.AwareDateTime(allow_none=True)
 
 
 class TicketPage(Schema):
     items = fields.List(fields.Nested(TicketOut))
     next_cursor = fields.String(allow_none=True)
+
+
+class CheckInIn(StrictSchema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                         metadata={"description": "the code a ticket's QR carries"})
+    event_id = fields.UUID(load_default=None, metadata={
+        "description": "the event at whose door the scan happens: a ticket of another is refused"})
+
+
+class CheckInOut(Schema):
+    ticket_id = fields.UUID()
+    status = fields.String(metadata={"description": "always `used`"})
+    used_at = fields.AwareDateTime()
+    event_id = fields.UUID()
+    tier_id = fields.UUID()
+
+
+class CheckInRefused(Schema):
+    code = fields.Integer()
+    status = fields.String()
+    message = fields.String()
+    errors = fields.Dict()
+    ticket_id = fields.UUID(metadata={"description": "409 only: the ticket already used"})
+    used_at = fields.AwareDateTime(metadata={"description": "409 only: when it was checked in"})

@@ -3,16 +3,20 @@
 This package imports nothing else of boxoffice.
 """
 from contracts.base import Contract, StepTiming
-from contracts.orchestration import StepFailed
+from contracts.orchestration import CancelEventSagas, StepFailed
 from contracts.payments import ChargePayment, PaymentCaptured, PaymentRefunded, RefundPayment
 from contracts.tickets import (
-    ConfirmSeats, ReleaseSeats, ReserveSeats, SeatsConfirmed, SeatsReleased, SeatsReserved,
+    ConfirmSeats, HoldExpired, ReleaseSeats, ReserveSeats, SeatsConfirmed, SeatsReleased, SeatsReserved,
+    TicketUsed,
 )
 from contracts.users import AnonymiseUser
 
 ALL = (
     ReserveSeats, SeatsReserved, ConfirmSeats, SeatsConfirmed, ReleaseSeats, SeatsReleased,
+    HoldExpired,
     ChargePayment, PaymentCaptured, RefundPayment, PaymentRefunded, StepFailed, AnonymiseUser,
+    CancelEventSagas,
+    TicketUsed,
 )
 REGISTRY = {c.name: c for c in ALL}
 

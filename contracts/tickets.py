@@ -49,3 +49,20 @@ class SeatsReleased(Contract):
     saga_id = fields.UUID(required=True)
     released = fields.Integer(required=True)
     step = fields.Nested(StepTiming, required=True)
+
+
+class HoldExpired(Contract):
+    """A saga's seats went back on sale because its hold ran out."""
+
+    name = "HoldExpired"
+    saga_id = fields.UUID(required=True)
+
+
+class TicketUsed(Contract):
+    """A ticket was scanned in at the door, once and for all."""
+
+    name = "TicketUsed"
+    ticket_id = fields.UUID(required=True)
+    event_id = fields.UUID(required=True)
+    used_at = fields.AwareDateTime(required=True)
+    used_by = fields.UUID(required=True)

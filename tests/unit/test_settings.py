@@ -23,6 +23,7 @@ def production():
         "REDIS_URL": "redis://redis:6379/0",
         "JWT_SECRET_KEY": STRONG_JWT,
         "API_KEY_PEPPER": STRONG_PEPPER,
+        "TICKET_SIGNING_KEY": "t" * 40,
     }
 
 

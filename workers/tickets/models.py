@@ -55,7 +55,11 @@ class Tier(Base):
 
 
 class Hold(Base):
-    """Seats of one saga: ``held`` until confirmed or released, exactly once."""
+    """Seats of one saga: ``held`` until ``confirmed``, ``released`` or ``expired``.
+
+    A held hold past ``expires_at`` no longer counts against availability; the seats go
+    back (status ``expired``) when the next reserve needs them or the sweeper runs.
+    """
 
     __tablename__ = "tickets_holds"
     __table_args__ = (Index("ix_tickets_holds_status_expires_at", "status", "expires_at"),)
@@ -70,6 +74,8 @@ class Hold(Base):
     status: Mapped[str] = mapped_column(String(20), default="held")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: when the saga was told its hold expired (the hold row is its own outbox)
+    expiry_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Ticket(Base):
@@ -84,3 +90,6 @@ class Ticket(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(20), default="valid")
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: when and by which staff member it was scanned at the door (status ``used``); set once
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    used_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)

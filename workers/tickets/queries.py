@@ -6,23 +6,33 @@ import uuid
 from sqlalchemy import select
 
 from workers.db import transaction
+from workers.steps import utcnow
+from workers.tickets import holds
+from workers.tickets.errors import EventNotOnSale
 from workers.tickets.models import Event, Ticket, Tier
+from workers.tickets.service import check_on_sale
 
 
-def _tier(t: Tier) -> dict:
+def _tier(t: Tier, overdue: dict) -> dict:
     return {"id": t.id, "name": t.name, "price_cents": t.price_cents, "currency": t.currency,
-            "capacity": t.capacity, "available": t.available}
+            "capacity": t.capacity, "available": t.available + overdue.get(t.id, 0),
+            "max_per_order": t.max_per_order}
 
 
-def _event(e: Event) -> dict:
-    return {"id": e.id, "name": e.name, "venue": e.venue, "starts_at": e.starts_at,
-            "status": e.status, "created_by": e.created_by, "tiers": [_tier(t) for t in e.tiers]}
+def _events(s, events) -> list[dict]:
+    """Events with live availability: seats of holds past their expiry count as free."""
+    overdue = holds.overdue_seats(s, [t.id for e in events for t in e.tiers])
+    return [{"id": e.id, "name": e.name, "venue": e.venue, "starts_at": e.starts_at,
+             "status": e.status, "hold_seconds": e.hold_seconds,
+             "sale_starts_at": e.sale_starts_at, "sale_ends_at": e.sale_ends_at,
+             "created_by": e.created_by, "tiers": [_tier(t, overdue) for t in e.tiers]}
+            for e in events]
 
 
 def get_event(event_id: uuid.UUID) -> dict | None:
     with transaction() as s:
         event = s.get(Event, event_id)
-        return _event(event) if event else None
+        return _events(s, [event])[0] if event else None
 
 
 def list_events(*, limit: int, after: uuid.UUID | None = None) -> list[dict]:
@@ -31,21 +41,26 @@ def list_events(*, limit: int, after: uuid.UUID | None = None) -> list[dict]:
         q = select(Event).order_by(Event.id).limit(limit)
         if after is not None:
             q = q.where(Event.id > after)
-        return [_event(e) for e in s.scalars(q)]
+        return _events(s, list(s.scalars(q)))
 
 
 def purchasable_tier(event_id: uuid.UUID, tier_id: uuid.UUID) -> dict | None:
-    """The tier if it belongs to the event and the event is on sale, else ``None``."""
+    """The tier if it belongs to the event and the event is on sale now, else ``None``."""
     with transaction() as s:
         tier = s.get(Tier, tier_id)
-        if tier is None or tier.event_id != event_id or tier.event.status != "on_sale":
+        if tier is None or tier.event_id != event_id:
             return None
-        return _tier(tier)
+        try:
+            check_on_sale(tier.event, utcnow())
+        except EventNotOnSale:
+            return None
+        return _tier(tier, {})
 
 
 def _ticket(t: Ticket) -> dict:
     return {"id": t.id, "code": t.code, "status": t.status, "event_id": t.event_id,
-            "tier_id": t.tier_id, "saga_id": t.saga_id, "issued_at": t.issued_at}
+            "tier_id": t.tier_id, "saga_id": t.saga_id, "issued_at": t.issued_at,
+            "used_at": t.used_at}
 
 
 def tickets_of_saga(saga_id: uuid.UUID) -> list[dict]:

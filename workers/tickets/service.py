@@ -6,7 +6,6 @@ more than is left, on PostgreSQL and SQLite alike.
 """
 from __future__ import annotations
 
-import secrets
 import uuid
 from datetime import datetime, timedelta
 
@@ -15,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from settings import FAIL_CONFIRM_TIER, get_settings
 from workers.db import transaction
-from workers.tickets import holds
+from workers.tickets import codes, holds
 from workers.steps import utcnow
 from workers.tickets.errors import (
     EventNotFound, EventNotOnSale, HoldExpired, HoldNotFound, HoldReleased, InjectedFault,
@@ -180,10 +179,10 @@ def _issue_tickets(s, hold: Hold) -> None:
     hold.status = "confirmed"
     tier = s.get(Tier, hold.tier_id)
     now = utcnow()
-    for _ in range(hold.quantity):
-        s.add(Ticket(hold_id=hold.id, saga_id=hold.saga_id, owner_id=hold.user_id,
+    for ticket_id in (uuid.uuid4() for _ in range(hold.quantity)):
+        s.add(Ticket(id=ticket_id, hold_id=hold.id, saga_id=hold.saga_id, owner_id=hold.user_id,
                      event_id=tier.event_id, tier_id=tier.id,
-                     code=secrets.token_urlsafe(18), status="valid", issued_at=now))
+                     code=codes.new_code(ticket_id), status="valid", issued_at=now))
     s.flush()
 
 

@@ -39,7 +39,10 @@ PAYLOADS = {
     "StepFailed": {"saga_id": SAGA, "step": "charge", "error_type": "PaymentDeclined",
                    "message": "card_declined", "attempts": 1, "failed_at": NOW.isoformat()},
     "AnonymiseUser": {"user_id": str(uuid.uuid4())},
+    "TicketUsed": {"ticket_id": str(uuid.uuid4()), "event_id": str(uuid.uuid4()),
+                   "used_at": NOW.isoformat(), "used_by": str(uuid.uuid4())},
     "HoldExpired": {"saga_id": SAGA},
+    "CancelEventSagas": {"event_id": str(uuid.uuid4()), "after": None},
 }
 
 CONTRACTS = pytest.mark.parametrize("contract", ALL, ids=lambda c: c.name)
@@ -89,7 +92,7 @@ def test_a_built_message_parses_back_with_the_same_fields(contract):
 def test_parse_turns_ids_into_uuids(contract):
     parsed = contract.parse(_message(contract))
 
-    id_field = "saga_id" if "saga_id" in parsed else "user_id"
+    id_field = next(f for f in ("saga_id", "user_id", "ticket_id", "event_id") if f in parsed)
     assert isinstance(parsed[id_field], uuid.UUID)
     assert str(parsed[id_field]) == PAYLOADS[contract.name][id_field]
 

@@ -1,0 +1,135 @@
+"""Check-in at the door: a scanned code admits its ticket, exactly once.
+
+The ticket is marked used by one conditional UPDATE (``status = 'valid'``) whose row count
+says whether this scan won: of two scans of one ticket at two doors at the same moment,
+one admits and the other is told when the first did. ``TicketUsed`` is published only after
+the commit, and what follows from it (the live count of arrivals) never holds up the door:
+the ticket row is the record; a lost announcement only leaves the count short.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+
+import redis
+from sqlalchemy import update
+
+from contracts import TicketUsed
+from settings import get_settings
+from workers.db import transaction
+from workers.steps import DomainError, TransientError, utcnow
+from workers.tickets import codes
+from workers.tickets.models import Ticket
+
+log = logging.getLogger(__name__)
+
+#: how long an event's arrivals are kept in Redis after the last one
+ARRIVALS_TTL = timedelta(days=30)
+
+
+class UnknownTicketCode(DomainError):
+    """The code is not one we signed (forged, mistyped, unsigned), or names no ticket."""
+
+
+class TicketAlreadyUsed(DomainError):
+    """The ticket was checked in before; ``used_at`` says when."""
+
+    def __init__(self, ticket_id: uuid.UUID, used_at: datetime):
+        super().__init__(f"this ticket was already checked in at {used_at.isoformat()}")
+        self.ticket_id, self.used_at = ticket_id, used_at
+
+
+class TicketVoid(DomainError):
+    """The ticket's purchase was canceled: it admits no one."""
+
+
+class TicketForAnotherEvent(DomainError):
+    pass
+
+
+def check_in(code: str, *, staff_id: uuid.UUID, event_id: uuid.UUID | None = None) -> dict:
+    """Admit the ticket of ``code`` (at ``event_id``'s door, if given): mark it used, once.
+
+    Raises ``UnknownTicketCode``, ``TicketForAnotherEvent``, ``TicketAlreadyUsed`` or
+    ``TicketVoid`` and changes nothing when the ticket may not enter.
+    """
+    ticket_id = codes.verify(code)
+    if ticket_id is None:
+        raise UnknownTicketCode("no ticket has this code")
+    used = _use(ticket_id, staff_id=staff_id, event_id=event_id)
+    _announce(used, staff_id)
+    return used
+
+
+def _use(ticket_id: uuid.UUID, *, staff_id: uuid.UUID, event_id: uuid.UUID | None) -> dict:
+    with transaction() as s:
+        q = update(Ticket).where(Ticket.id == ticket_id, Ticket.status == "valid")
+        if event_id is not None:
+            q = q.where(Ticket.event_id == event_id)
+        admitted = s.execute(q.values(status="used", used_at=utcnow(), used_by=staff_id)).rowcount
+        ticket = s.get(Ticket, ticket_id)
+        if admitted != 1:
+            _refuse(ticket, event_id)
+        return {"ticket_id": ticket.id, "status": ticket.status, "used_at": ticket.used_at,
+                "event_id": ticket.event_id, "tier_id": ticket.tier_id}
+
+
+def _refuse(ticket: Ticket | None, event_id: uuid.UUID | None):
+    """Why a ticket the conditional UPDATE left alone may not enter."""
+    if ticket is None:
+        raise UnknownTicketCode("no ticket has this code")
+    if event_id is not None and ticket.event_id != event_id:
+        raise TicketForAnotherEvent("this ticket is for another event")
+    if ticket.status == "used":
+        raise TicketAlreadyUsed(ticket.id, ticket.used_at)
+    raise TicketVoid(f"this ticket is {ticket.status}: its purchase was canceled")
+
+
+def _announce(used: dict, staff_id: uuid.UUID) -> None:
+    from workers.celery_app import app
+
+    message = TicketUsed.build(ticket_id=used["ticket_id"], event_id=used["event_id"],
+                               used_at=used["used_at"], used_by=staff_id)
+    try:
+        app.send_task("tickets.ticket_used", args=(message,))
+    except Exception:  # the check-in is committed: it stands whatever befalls its announcement
+        log.exception("ticket %s checked in, but TicketUsed could not be published",
+                      used["ticket_id"])
+
+
+def record_arrival(*, event_id: uuid.UUID, ticket_id: uuid.UUID) -> int | None:
+    """Add a ticket to its event's arrivals in Redis; how many have arrived (``None``
+    without Redis). A set, not a counter: a redelivered ``TicketUsed`` adds nothing."""
+    client = _redis()
+    if client is None:
+        return None
+    key = arrivals_key(event_id)
+    try:
+        with client.pipeline() as p:  # MULTI/EXEC
+            p.sadd(key, str(ticket_id)).expire(key, ARRIVALS_TTL).scard(key)
+            return p.execute()[-1]
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        raise TransientError(f"Redis: {exc}") from exc
+    finally:
+        client.close()
+
+
+def arrivals(event_id: uuid.UUID) -> int | None:
+    """How many tickets of an event have been checked in, as counted in Redis."""
+    client = _redis()
+    if client is None:
+        return None
+    try:
+        return client.scard(arrivals_key(event_id))
+    finally:
+        client.close()
+
+
+def arrivals_key(event_id: uuid.UUID) -> str:
+    return f"boxoffice:tickets:arrivals:{event_id}"
+
+
+def _redis() -> redis.Redis | None:
+    url = get_settings().redis_url
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2) if url else None
