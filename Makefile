@@ -6,7 +6,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help install run demo test test-unit test-services migrate check-compose bench clean
+.PHONY: help install run demo test test-unit test-services migrate check-compose bench chaos clean
 
 help:
 	@echo "make run    - install, migrate and start gateway, workers, beat and Flower"
@@ -47,6 +47,12 @@ test: install
 # Benchmarks on the local RabbitMQ, PostgreSQL and Redis (throwaway database and vhost).
 bench: install
 	python -m bench $(BENCH_ARGS)
+
+# Fault injection on the real stack (RabbitMQ, PostgreSQL, Redis): 4 scenarios of 1,000
+# purchases each; prints scenario × invariant and exits 1 if any invariant broke.
+# CHAOS_ARGS e.g. "--scenario kill-workers --purchases 200 --seed 7 --keep-logs".
+chaos: install
+	python -m chaos $(CHAOS_ARGS)
 
 check-compose: install
 	scripts/check-compose.sh

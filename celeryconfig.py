@@ -2,8 +2,9 @@
 
 Each plain value can be overridden from the environment as ``CELERY_<SETTING>`` in upper
 case, parsed as JSON when it parses (``CELERY_WORKER_CONCURRENCY=4``,
-``CELERY_TASK_ACKS_LATE=false``) and taken as a string otherwise. Queues are classic durable queues, each with its
-own dead-letter queue: see docs/messaging.md for why not quorum queues yet.
+``CELERY_TASK_ACKS_LATE=false``) and taken as a string otherwise. The domain queues are
+durable quorum queues with an explicit delivery limit, each with its own dead-letter
+queue (see docs/design.md).
 """
 import json
 import os
@@ -17,7 +18,12 @@ _s = get_settings()
 
 DOMAIN_QUEUES = ("tickets", "payments", "orchestration", "users")
 DEAD_LETTER_EXCHANGE = Exchange("boxoffice.dlx", type="direct", durable=True)
-TASK_EXCHANGE = Exchange("boxoffice", type="direct", durable=True)
+# A topic exchange: Celery's native delayed delivery (countdown retries on quorum queues)
+# re-routes delayed messages to it with the queue name as the last routing-key word.
+TASK_EXCHANGE = Exchange("boxoffice", type="topic", durable=True)
+#: deliveries of one message before RabbitMQ dead-letters it (a message that keeps
+#: killing its worker); set explicitly rather than left to the server's default
+QUEUE_DELIVERY_LIMIT = int(os.environ.get("CELERY_QUEUE_DELIVERY_LIMIT", "10"))
 
 
 def dead_letter_queue(name):
@@ -31,7 +37,8 @@ def domain_queue(name):
         routing_key=name,
         durable=True,
         queue_arguments={
-            "x-queue-type": "classic",
+            "x-queue-type": "quorum",
+            "x-delivery-limit": QUEUE_DELIVERY_LIMIT,
             "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE.name,
             "x-dead-letter-routing-key": name,
         },

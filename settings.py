@@ -14,6 +14,8 @@ DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
 DEV_API_KEY_PEPPER = "dev-only-api-key-pepper"
 DEV_TICKET_SIGNING_KEY = "dev-only-ticket-signing-key-change-me-0123456789"
 FAIL_CONFIRM_TIER = "__fail_confirm__"
+#: with fault injection, confirming seats of a tier of this name kills the worker process
+CRASH_CONFIRM_TIER = "__crash_confirm__"
 
 
 class ConfigurationError(RuntimeError):
@@ -39,6 +41,9 @@ class Settings:
     fault_injection: bool
     #: with fault injection: publish every task message twice
     duplicate_publish: bool
+    #: retries of a step that failed transiently, with exponential backoff up to the max
+    step_max_retries: int
+    step_retry_backoff_max: int
     #: a saga making no progress for this long is re-driven by the watchdog
     saga_step_timeout_seconds: int
     #: re-drives of a stuck saga before it is compensated (or, compensating, failed)
@@ -67,6 +72,8 @@ class Settings:
             jwt_refresh_days=int(e.get("JWT_REFRESH_DAYS", "30")),
             fault_injection=e.get("BOXOFFICE_FAULT_INJECTION", "") in ("1", "true", "yes"),
             duplicate_publish=e.get("BOXOFFICE_DUPLICATE_PUBLISH", "") in ("1", "true", "yes"),
+            step_max_retries=int(e.get("STEP_MAX_RETRIES", "5")),
+            step_retry_backoff_max=int(e.get("STEP_RETRY_BACKOFF_MAX", "30")),
             saga_step_timeout_seconds=int(e.get("SAGA_STEP_TIMEOUT_SECONDS", "60")),
             saga_max_redrives=int(e.get("SAGA_MAX_REDRIVES", "3")),
         )

@@ -16,6 +16,8 @@ from marshmallow import ValidationError
 from kombu.exceptions import OperationalError as BrokerUnavailable
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from settings import get_settings
+
 log = logging.getLogger(__name__)
 
 
@@ -46,9 +48,9 @@ class ContractTask(Task):
     reject_on_worker_lost = True
     autoretry_for = TRANSIENT
     retry_backoff = 1
-    retry_backoff_max = 30
+    retry_backoff_max = get_settings().step_retry_backoff_max
     retry_jitter = True
-    max_retries = 5
+    max_retries = get_settings().step_max_retries
     throws = (DomainError,)
 
     def __call__(self, *args, **kwargs):

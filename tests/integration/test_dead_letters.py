@@ -2,7 +2,9 @@
 import uuid
 
 import pytest
-from kombu import Connection, Exchange, Producer
+from kombu import Connection, Producer
+
+from celeryconfig import TASK_EXCHANGE
 
 from tests.integration.conftest import QUEUES
 from tests.support.processes import wait_for
@@ -24,7 +26,7 @@ def test_malformed_messages_are_dead_lettered_and_the_worker_stays_up(queue, wor
 
     with Connection(app.conf.broker_url) as conn:
         before = dead_letters(conn, queue)
-        producer = Producer(conn.default_channel, exchange=Exchange("boxoffice", type="direct"))
+        producer = Producer(conn.default_channel, exchange=TASK_EXCHANGE)
         producer.publish(b"{not json", routing_key=queue, content_type="application/json",
                          content_encoding="utf-8", headers={"task": TASK_OF[queue],
                                                             "id": str(uuid.uuid4())})

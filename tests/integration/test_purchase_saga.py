@@ -69,3 +69,13 @@ def test_failure_at_confirm_refunds_and_releases(api, organizer):
     kinds = sorted((p[1], p[2], p[3]) for p in payments_of([saga["id"]]))
     assert kinds == [("charge", "succeeded", 4500), ("refund", "succeeded", 4500)]
     assert api.available(event) == 10
+
+
+def test_a_processor_that_keeps_failing_is_retried_then_compensated(api, organizer):
+    event, saga = buy(api, organizer, token="tok_processingError")
+
+    assert (saga["status"], saga["reason"]) == ("canceled", "payment_unavailable"), saga
+    charge = next(s for s in saga["steps"] if s["name"] == "charge")
+    assert charge["status"] == "failed" and charge["attempts"] == 6  # first try + 5 retries
+    assert [p for p in payments_of([saga["id"]]) if p[2] == "succeeded"] == []
+    assert api.available(event) == 10

@@ -8,8 +8,13 @@ import pytest
 
 from tests.integration.conftest import payments_of, wait_terminal
 from tests.support.processes import ROOT, child_env, wait_for
+from sqlalchemy import update
+
+from workers.db import transaction
 from workers.orchestration import canvas, service
+from workers.orchestration.models import OutboxMessage, Saga
 from workers.orchestration.queries import get_saga
+from workers.steps import utcnow
 
 pytestmark = pytest.mark.usefixtures("worker_processes")
 
@@ -35,14 +40,13 @@ def test_compensate_cancels_a_pending_saga_and_a_late_purchase_takes_nothing(
         api, unsent_saga, worker_processes):
     event, saga_id = unsent_saga
 
+    with transaction() as s:  # the relay must not start it before the operator acts
+        s.execute(update(OutboxMessage).where(OutboxMessage.saga_id == saga_id)
+                  .values(sent_at=utcnow()))
     done = saga_cli("compensate", str(saga_id))
     assert done.returncode == 0, done.stderr
     saga = wait_terminal([saga_id])[str(saga_id)]
     assert (saga["status"], saga["reason"]) == ("canceled", "operator_canceled")
-
-    assert service.relay_outbox(older_than_seconds=0) == 0  # the purchase is superseded
-    from workers.db import transaction
-    from workers.orchestration.models import Saga
 
     with transaction() as s:
         canvas.purchase(s.get(Saga, saga_id)).apply_async()  # arrives anyway, late
@@ -75,3 +79,16 @@ def test_retry_refuses_a_finished_saga_and_show_and_list_find_it(api, organizer)
     assert refused.returncode != 0 and "already confirmed" in refused.stderr
     assert json.loads(shown.stdout)["status"] == "confirmed"
     assert saga_id in listed.stdout
+
+
+def test_the_relay_does_not_start_a_purchase_overtaken_by_its_compensation(unsent_saga):
+    _, saga_id = unsent_saga
+    with transaction() as s:
+        s.execute(update(Saga).where(Saga.id == saga_id).values(status="canceled"))
+
+    service.relay_outbox(older_than_seconds=0)
+
+    with transaction() as s:
+        message = s.query(OutboxMessage).filter_by(saga_id=saga_id).one()
+        assert message.sent_at is not None
+    assert get_saga(saga_id)["steps"] == []

@@ -7,14 +7,14 @@ no later charge can happen; a refund that finds the charge still ``pending`` wai
 """
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from settings import get_settings
 from workers.db import transaction
 from workers.payments import simulator
 from workers.payments.errors import (
-    ChargeInFlight, InsufficientFunds, PaymentDeclined, SagaCompensated,
+    ChargeInFlight, InsufficientFunds, PaymentDeclined, PaymentProcessingError, SagaCompensated,
 )
 from workers.payments.models import Payment
 from workers.steps import utcnow
@@ -65,6 +65,13 @@ def charge(*, saga_id, payment_token: str, amount_cents: int, currency: str) -> 
                             slow_tokens=settings.fault_injection)
     except PaymentDeclined as exc:
         status, code = "declined", str(exc.args[0]) if exc.args else "declined"
+    except PaymentProcessingError:
+        # Nothing was captured: give the claim up, so that a retry claims it afresh and a
+        # refund arriving meanwhile can void it instead of waiting for a charge that
+        # may never come.
+        with transaction() as s:
+            s.execute(delete(Payment).where(Payment.id == row.id, Payment.status == "pending"))
+        raise
     with transaction() as s:
         s.execute(update(Payment).where(Payment.id == row.id, Payment.status == "pending")
                   .values(status=status, decline_code=code))

@@ -6,13 +6,14 @@ more than is left, on PostgreSQL and SQLite alike.
 """
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from settings import FAIL_CONFIRM_TIER, get_settings
+from settings import CRASH_CONFIRM_TIER, FAIL_CONFIRM_TIER, get_settings
 from workers.db import transaction
 from workers.tickets import codes, holds
 from workers.steps import utcnow
@@ -187,8 +188,13 @@ def _issue_tickets(s, hold: Hold) -> None:
 
 
 def _fail_if_injected(s, hold: Hold) -> None:
-    if get_settings().fault_injection and s.get(Tier, hold.tier_id).name == FAIL_CONFIRM_TIER:
+    if not get_settings().fault_injection:
+        return
+    name = s.get(Tier, hold.tier_id).name
+    if name == FAIL_CONFIRM_TIER:
         raise InjectedFault("confirm fails for this tier (fault injection)")
+    if name == CRASH_CONFIRM_TIER:
+        os._exit(70)  # a poison message: the process dies mid-task, every time
 
 
 def release_seats(*, saga_id, user_id, tier_id) -> dict:

@@ -5,7 +5,9 @@ import pytest
 
 from tests.integration.conftest import payments_of
 from workers.payments import service
-from workers.payments.errors import ChargeInFlight, PaymentDeclined, SagaCompensated
+from workers.payments.errors import (
+    ChargeInFlight, PaymentDeclined, PaymentProcessingError, SagaCompensated,
+)
 
 
 def charge(saga_id, token="tok_visa"):
@@ -51,3 +53,11 @@ def test_a_refund_waits_while_the_charge_is_in_flight():
         service.refund(saga_id=saga)
     assert charge(saga)["amount_cents"] == 1200
     assert service.refund(saga_id=saga)["refunded_cents"] == 1200
+
+
+def test_a_transient_processor_failure_leaves_no_claim_behind():
+    saga = uuid.uuid4()
+    with pytest.raises(PaymentProcessingError):
+        charge(saga, "tok_processingError")
+    assert payments_of([saga]) == []
+    assert service.refund(saga_id=saga)["refunded_cents"] == 0  # and no charge can follow
