@@ -73,8 +73,9 @@ worker_hijack_root_logger = False
 task_time_limit = 120
 task_soft_time_limit = 100
 
-# Flower needs events.
-worker_send_task_events = True
+# Task events cost three messages per task: off until a monitor asks for them (Flower
+# turns them on in every worker it sees, and `celery -A workers control enable_events`).
+worker_send_task_events = False
 task_send_sent_event = False
 
 broker_connection_retry_on_startup = True

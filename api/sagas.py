@@ -32,8 +32,10 @@ def begin_purchase(user_id, body: dict, idempotency_key: str | None) -> dict:
     if body["quantity"] > tier["max_per_order"]:
         message = f"at most {tier['max_per_order']} tickets of this tier per order"
         abort(422, message=message, errors={"json": {"quantity": [message]}})
-    saga_id, _ = service.start_purchase(user_id=user_id, idempotency_key=idempotency_key, **body)
-    return {"saga_id": saga_id, "status": queries.get_saga(saga_id)["status"]}
+    saga_id, created = service.start_purchase(user_id=user_id, idempotency_key=idempotency_key,
+                                              **body)
+    status = "pending" if created else queries.get_saga(saga_id)["status"]
+    return {"saga_id": saga_id, "status": status}
 
 
 @blp.route("/saga/start", methods=["POST"])

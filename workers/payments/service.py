@@ -7,8 +7,10 @@ no later charge can happen; a refund that finds the charge still ``pending`` wai
 """
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from settings import get_settings
 from workers.db import transaction
@@ -25,16 +27,19 @@ def _find(s, saga_id, kind, *, lock=False) -> Payment | None:
     return s.scalar(q.with_for_update() if lock else q)
 
 
-def _claim(saga_id, kind, status, amount_cents, currency, code=None) -> Payment | None:
-    """Insert the saga's ``kind`` row; ``None`` if one already exists."""
-    try:
-        with transaction() as s:
-            s.add(Payment(saga_id=saga_id, kind=kind, status=status, decline_code=code,
-                          amount_cents=amount_cents, currency=currency, created_at=utcnow()))
-    except IntegrityError:
-        return None
+def _claim(saga_id, kind, status, amount_cents, currency) -> Payment | None:
+    """Insert the saga's ``kind`` row in one statement; ``None`` if one already exists."""
+    row = Payment(id=uuid.uuid4(), saga_id=saga_id, kind=kind, status=status,
+                  amount_cents=amount_cents, currency=currency, created_at=utcnow())
     with transaction() as s:
-        return _find(s, saga_id, kind)
+        dialect = postgresql if s.bind.dialect.name == "postgresql" else sqlite
+        inserted = s.execute(
+            dialect.insert(Payment).values(
+                id=row.id, saga_id=saga_id, kind=kind, status=status,
+                amount_cents=amount_cents, currency=currency, created_at=row.created_at)
+            .on_conflict_do_nothing(index_elements=["saga_id", "kind"])
+            .returning(Payment.id)).first()
+    return row if inserted else None
 
 
 def _captured(p: Payment) -> dict:
@@ -49,13 +54,10 @@ def _captured(p: Payment) -> dict:
 
 def charge(*, saga_id, payment_token: str, amount_cents: int, currency: str) -> dict:
     """Capture the amount once; a repeat returns (or re-raises) the first outcome."""
-    with transaction() as s:
-        row = _find(s, saga_id, "charge")
+    row = _claim(saga_id, "charge", "pending", amount_cents, currency)
     if row is None:
-        row = _claim(saga_id, "charge", "pending", amount_cents, currency)
-        if row is None:
-            with transaction() as s:
-                row = _find(s, saga_id, "charge")
+        with transaction() as s:
+            row = _find(s, saga_id, "charge")
     if row.status != "pending":
         return _captured(row)
     status, code = "succeeded", None
@@ -75,7 +77,7 @@ def charge(*, saga_id, payment_token: str, amount_cents: int, currency: str) -> 
     with transaction() as s:
         s.execute(update(Payment).where(Payment.id == row.id, Payment.status == "pending")
                   .values(status=status, decline_code=code))
-        row = _find(s, saga_id, "charge")
+        row = _find(s, saga_id, "charge")  # what was recorded, whoever settled it
     return _captured(row)  # outside the transaction: a decline must not roll back its record
 
 

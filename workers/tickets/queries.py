@@ -8,9 +8,9 @@ from sqlalchemy import select
 from workers.db import transaction
 from workers.steps import utcnow
 from workers.tickets import holds
-from workers.tickets.errors import EventNotOnSale
+from workers.tickets.errors import EventNotOnSale, TierNotFound
 from workers.tickets.models import Event, Ticket, Tier
-from workers.tickets.service import check_on_sale
+from workers.tickets.service import check_on_sale, tier_and_event
 
 
 def _tier(t: Tier, overdue: dict) -> dict:
@@ -47,12 +47,10 @@ def list_events(*, limit: int, after: uuid.UUID | None = None) -> list[dict]:
 def purchasable_tier(event_id: uuid.UUID, tier_id: uuid.UUID) -> dict | None:
     """The tier if it belongs to the event and the event is on sale now, else ``None``."""
     with transaction() as s:
-        tier = s.get(Tier, tier_id)
-        if tier is None or tier.event_id != event_id:
-            return None
         try:
-            check_on_sale(tier.event, utcnow())
-        except EventNotOnSale:
+            tier, event = tier_and_event(s, tier_id, event_id)
+            check_on_sale(event, utcnow())
+        except (TierNotFound, EventNotOnSale):
             return None
         return _tier(tier, {})
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from settings import CRASH_CONFIRM_TIER, FAIL_CONFIRM_TIER, get_settings
 from workers.db import transaction
@@ -102,11 +103,9 @@ def reserve_seats(*, saga_id, user_id, event_id, tier_id, quantity) -> dict:
             existing = s.scalar(select(Hold).where(Hold.saga_id == saga_id))
             if existing is not None:
                 return _reserved(existing)
-            tier = s.get(Tier, tier_id)
-            if tier is None or tier.event_id != event_id:
-                raise TierNotFound(str(tier_id))
+            tier, event = tier_and_event(s, tier_id, event_id)
             now = utcnow()
-            check_on_sale(tier.event, now)
+            check_on_sale(event, now)
             if quantity > tier.max_per_order:
                 raise OrderLimitExceeded(f"at most {tier.max_per_order} per order")
             if not _take(s, tier_id, quantity):
@@ -116,7 +115,7 @@ def reserve_seats(*, saga_id, user_id, event_id, tier_id, quantity) -> dict:
             hold = Hold(saga_id=saga_id, user_id=user_id, tier_id=tier_id, quantity=quantity,
                         amount_cents=tier.price_cents * quantity, currency=tier.currency,
                         status="held", created_at=now,
-                        expires_at=now + timedelta(seconds=tier.event.hold_seconds))
+                        expires_at=now + timedelta(seconds=event.hold_seconds))
             s.add(hold)
             s.flush()
             return _reserved(hold)
@@ -124,6 +123,16 @@ def reserve_seats(*, saga_id, user_id, event_id, tier_id, quantity) -> dict:
         # A duplicate delivery of this step committed first; its hold is the answer.
         with transaction() as s:
             return _reserved(s.scalar(select(Hold).where(Hold.saga_id == saga_id)))
+
+
+def tier_and_event(s, tier_id, event_id) -> tuple[Tier, Event]:
+    """A tier with its event, in one query; ``TierNotFound`` unless it is that event's."""
+    row = s.execute(select(Tier, Event).join(Event, Event.id == Tier.event_id)
+                    .where(Tier.id == tier_id, Tier.event_id == event_id)
+                    .options(lazyload(Event.tiers))).first()
+    if row is None:
+        raise TierNotFound(str(tier_id))
+    return row.Tier, row.Event
 
 
 def _take(s, tier_id, quantity) -> bool:
