@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from copy import deepcopy
 from datetime import timedelta
 from functools import wraps
 
@@ -95,6 +96,10 @@ def login_required(*roles: str, refresh: bool = False):
             if roles and current_role() not in roles:
                 abort(403, message=f"this needs the role {' or '.join(roles)}")
             return fn(*args, **kwargs)
+        # the OpenAPI document says which routes need the bearer token too
+        doc = deepcopy(getattr(wrapper, "_apidoc", {}))
+        doc.setdefault("manual_doc", {})["security"] = [{"apiKey": [], "bearer": []}]
+        wrapper._apidoc = doc
         return wrapper
     return decorator
 

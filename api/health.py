@@ -7,6 +7,7 @@ blp = Blueprint("health", __name__, description="Liveness and readiness")
 
 
 @blp.route("/healthz")
+@blp.doc(security=[])
 @blp.response(200)
 def healthz():
     """The gateway process is alive"""
@@ -14,6 +15,7 @@ def healthz():
 
 
 @blp.route("/readyz")
+@blp.doc(security=[])
 @blp.response(200)
 @blp.alt_response(503, description="a dependency is down")
 def readyz():
