@@ -1,6 +1,5 @@
 """`make run` on a machine with no servers: every process comes up on the embedded
 default, a scripted purchase goes through them, and a SIGTERM stops them all."""
-import os
 import re
 import signal
 import socket
@@ -9,7 +8,7 @@ import subprocess
 import pytest
 import requests
 
-from tests.support.processes import ROOT, child_env, wait_for
+from tests.support.processes import ROOT, child_env, kill_all_with_env, pids_with_env, wait_for
 
 
 def free_port() -> int:
@@ -18,18 +17,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 @pytest.fixture
 def embedded_stack(tmp_path):
     port, flower = free_port(), free_port()
-    env = child_env(BOXOFFICE_VAR_DIR=str(tmp_path / "var"), BOXOFFICE_PORT=str(port),
+    var_dir = str(tmp_path / "var")
+    env = child_env(BOXOFFICE_VAR_DIR=var_dir, BOXOFFICE_PORT=str(port),
                     FLOWER_PORT=str(flower), DATABASE_URL=None, CELERY_BROKER_URL=None,
                     REDIS_URL=None, BOXOFFICE_FAULT_INJECTION=None)
     log = tmp_path / "make-run.log"
@@ -46,8 +38,13 @@ def embedded_stack(tmp_path):
         wait_for(healthy, timeout=120, interval=0.2, what="the gateway of make run")
         yield make, env, port, flower, log
     finally:
-        if group_alive(make.pid):
-            os.killpg(make.pid, signal.SIGKILL)
+        if make.poll() is None:
+            make.send_signal(signal.SIGTERM)
+            try:
+                make.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                pass
+        kill_all_with_env("BOXOFFICE_VAR_DIR", var_dir)  # whatever outlived the stop
         make.wait()
 
 
@@ -71,9 +68,11 @@ def test_make_run_serves_a_purchase_across_separate_processes(embedded_stack):
 def test_sigterm_to_make_stops_every_process(embedded_stack):
     make, env, port, flower, log = embedded_stack
 
+    assert len(pids_with_env("BOXOFFICE_VAR_DIR", env["BOXOFFICE_VAR_DIR"])) >= 8
     make.send_signal(signal.SIGTERM)
     make.wait(timeout=60)
 
-    wait_for(lambda: not group_alive(make.pid), timeout=30, what="all processes to exit")
+    wait_for(lambda: not pids_with_env("BOXOFFICE_VAR_DIR", env["BOXOFFICE_VAR_DIR"]),
+             timeout=30, what="every process of the stack to exit")
     with pytest.raises(requests.ConnectionError):
         requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)

@@ -99,3 +99,27 @@ def child_env(**overrides) -> dict:
             env.pop(k, None)
     env["PYTHONPATH"] = str(ROOT)
     return env
+
+
+def pids_with_env(name: str, value: str) -> list[int]:
+    """Processes whose environment has ``name=value``: every process of a stack started
+    with a unique value, however its supervisor grouped or re-parented them."""
+    marker = f"{name}={value}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if marker in (entry / "environ").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def kill_all_with_env(name: str, value: str) -> None:
+    for pid in pids_with_env(name, value):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
