@@ -72,7 +72,7 @@ class Settings:
             jwt_refresh_days=int(e.get("JWT_REFRESH_DAYS", "30")),
             fault_injection=e.get("BOXOFFICE_FAULT_INJECTION", "") in ("1", "true", "yes"),
             duplicate_publish=e.get("BOXOFFICE_DUPLICATE_PUBLISH", "") in ("1", "true", "yes"),
-            step_max_retries=int(e.get("STEP_MAX_RETRIES", "5")),
+            step_max_retries=int(e.get("STEP_MAX_RETRIES", "8")),
             step_retry_backoff_max=int(e.get("STEP_RETRY_BACKOFF_MAX", "30")),
             saga_step_timeout_seconds=int(e.get("SAGA_STEP_TIMEOUT_SECONDS", "60")),
             saga_max_redrives=int(e.get("SAGA_MAX_REDRIVES", "3")),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from flask import jsonify
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from workers.orchestration.errors import IdempotencyConflict
@@ -58,6 +59,12 @@ def _domain_error(exc: DomainError):
     raise exc
 
 
+def _database_unavailable(exc):
+    return error_response(503, "the database is unavailable; retry shortly")
+
+
 def register_error_handlers(app) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(DomainError, _domain_error)
+    for error in (OperationalError, InterfaceError):
+        app.register_error_handler(error, _database_unavailable)

@@ -47,7 +47,7 @@ class ContractTask(Task):
     acks_late = True
     reject_on_worker_lost = True
     autoretry_for = TRANSIENT
-    retry_backoff = 1
+    retry_backoff = 2
     retry_backoff_max = get_settings().step_retry_backoff_max
     retry_jitter = True
     max_retries = get_settings().step_max_retries

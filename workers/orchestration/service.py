@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 import uuid
 from datetime import timedelta
 
@@ -65,11 +66,21 @@ def start_purchase(*, user_id, event_id, tier_id, quantity, payment_token,
     return saga.id, True
 
 
+#: after a failed publish, this process leaves publishing to the relay for a while, so
+#: that requests are not held up by connection attempts to a broker that is down
+BROKER_BACKOFF_SECONDS = 5.0
+_broker_down_until = 0.0
+
+
 def publish(message: OutboxMessage, saga: Saga, *, retry: bool = True) -> bool:
     """Send an outbox message's canvas and mark it sent; on failure the relay resends."""
+    global _broker_down_until
+    if not retry and time.monotonic() < _broker_down_until:
+        return False
     try:
         canvas.CANVASES[message.kind](saga).apply_async(retry=retry)
     except Exception:  # noqa: BLE001  the outbox keeps it; the relay will try again
+        _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
         log.warning("outbox %s (%s of saga %s) not published yet", message.id, message.kind,
                     saga.id, exc_info=True)
         return False

@@ -1,6 +1,7 @@
 """No saga waits forever.
 
-A saga that made no progress for ``saga_step_timeout_seconds`` is re-driven: its purchase
+A saga that made no progress for ``saga_step_timeout_seconds`` (doubling with each
+re-drive) is re-driven: its purchase
 (or its compensation) is sent again from the start -- every step is idempotent, so what
 was done is not done twice. After ``saga_max_redrives`` re-drives a stuck purchase is
 compensated (reason ``timed_out``) and a stuck compensation ends ``failed``, recorded
@@ -28,10 +29,15 @@ def redrive_overdue(*, batch: int = 200) -> int:
     settings = get_settings()
     now = utcnow()
     cutoff = now - timedelta(seconds=settings.saga_step_timeout_seconds)
+    timeout = timedelta(seconds=settings.saga_step_timeout_seconds)
     with transaction() as s:
-        overdue = list(s.scalars(
+        candidates = s.scalars(
             select(Saga).where(Saga.status.in_(IN_FLIGHT), Saga.updated_at < cutoff)
-            .order_by(Saga.updated_at).limit(batch).with_for_update(skip_locked=True)))
+            .order_by(Saga.updated_at).limit(batch).with_for_update(skip_locked=True))
+        # Each re-drive doubles the wait before the next: a saga only queued behind a
+        # backlog is not flooded with copies of its own purchase.
+        overdue = [saga for saga in candidates
+                   if saga.updated_at < now - timeout * 2 ** saga.redrives]
         sends = [(_handle(s, saga, settings.saga_max_redrives, now), saga) for saga in overdue]
     for message, saga in sends:
         if message is not None:

@@ -108,16 +108,18 @@ def reserve_seats(*, saga_id, user_id, event_id, tier_id, quantity) -> dict:
             check_on_sale(event, now)
             if quantity > tier.max_per_order:
                 raise OrderLimitExceeded(f"at most {tier.max_per_order} per order")
-            if not _take(s, tier_id, quantity):
-                # Seats of overdue holds are free: reclaim them, then try once more.
-                if not (holds.reclaim_overdue(s, tier_id=tier_id) and _take(s, tier_id, quantity)):
-                    raise SoldOut(f"fewer than {quantity} seats left of tier {tier_id}")
+            # The hold goes in first: a duplicate delivery of this step waits on its unique
+            # saga_id and then finds it, instead of racing for seats and reading SoldOut.
             hold = Hold(saga_id=saga_id, user_id=user_id, tier_id=tier_id, quantity=quantity,
                         amount_cents=tier.price_cents * quantity, currency=tier.currency,
                         status="held", created_at=now,
                         expires_at=now + timedelta(seconds=event.hold_seconds))
             s.add(hold)
             s.flush()
+            if not _take(s, tier_id, quantity):
+                # Seats of overdue holds are free: reclaim them, then try once more.
+                if not (holds.reclaim_overdue(s, tier_id=tier_id) and _take(s, tier_id, quantity)):
+                    raise SoldOut(f"fewer than {quantity} seats left of tier {tier_id}")
             return _reserved(hold)
     except IntegrityError:
         # A duplicate delivery of this step committed first; its hold is the answer.

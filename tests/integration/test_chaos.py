@@ -1,0 +1,65 @@
+"""Crash-proof sagas: the real stack (the Procfile's gunicorn gateway, a worker per queue
+and beat) under worker kills, a broker outage, a database restart and duplicate
+deliveries keeps every invariant. The same scenarios as ``make chaos``, at ~100
+purchases each.
+
+Each scenario gets its own database and vhost on the shared servers (kill-workers,
+duplicate-delivery), or a throwaway RabbitMQ node / PostgreSQL cluster of its own that it
+stops and starts (broker-outage, db-restart); the shared servers are never stopped.
+"""
+import json
+
+import pytest
+
+from chaos.scenarios import SMALL, run_scenario
+from chaos.servers import throwaway_servers_missing
+
+needs_throwaway_servers = pytest.mark.skipif(
+    throwaway_servers_missing() is not None, reason=str(throwaway_servers_missing()))
+
+
+def assert_every_invariant_held(run):
+    broken = [c for c in run.checks if not c.ok]
+    if broken:
+        pytest.fail(f"{run.scenario}: {len(broken)} invariant(s) broken (logs and snapshot.json "
+                    f"in {run.log_dir})\n" + "\n".join(
+                        f"{c.name}: {c.detail}\n" + "\n".join(
+                            "    " + json.dumps(o, default=str) for o in c.offenders[:10])
+                        for c in broken), pytrace=False)
+
+
+@pytest.mark.timeout(180)
+def test_sagas_finish_within_a_minute_of_workers_killed_every_two_seconds():
+    run = run_scenario("kill-workers", SMALL, seed=1)
+
+    assert {k.role for k in run.fault.stack.kills} == {"main", "child"}
+    assert len(run.accepted) == SMALL.purchases
+    assert_every_invariant_held(run)
+
+
+@needs_throwaway_servers
+@pytest.mark.timeout(210)
+def test_the_gateway_keeps_accepting_and_sagas_finish_across_a_broker_outage():
+    run = run_scenario("broker-outage", SMALL, seed=2)
+
+    assert run.fault.restarted_at is not None
+    assert len(run.accepted) == SMALL.purchases
+    assert_every_invariant_held(run)
+
+
+@needs_throwaway_servers
+@pytest.mark.timeout(180)
+def test_workers_reconnect_and_sagas_finish_across_a_database_restart():
+    run = run_scenario("db-restart", SMALL, seed=3)
+
+    assert run.fault.restarted_at is not None
+    assert len(run.accepted) == SMALL.purchases  # clients retried with their Idempotency-Key
+    assert_every_invariant_held(run)
+
+
+@pytest.mark.timeout(180)
+def test_every_message_delivered_twice_changes_no_outcome():
+    run = run_scenario("duplicate-delivery", SMALL, seed=4)
+
+    assert len(run.accepted) == SMALL.purchases
+    assert_every_invariant_held(run)
