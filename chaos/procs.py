@@ -9,25 +9,14 @@ import signal
 import socket
 import subprocess
 import threading
-import time
 from pathlib import Path
+
+from tests.support.processes import wait_for  # noqa: F401  re-exported for the harness
 
 ROOT = Path(__file__).resolve().parents[1]
 
 _started: list[Managed] = []
 _lock = threading.Lock()
-
-
-def wait_for(condition, *, timeout: float, interval: float = 0.1, what: str = "condition"):
-    """Poll ``condition`` until it returns something truthy; ``TimeoutError`` after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
 
 
 def free_port() -> int:

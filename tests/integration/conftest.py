@@ -135,3 +135,26 @@ def payments_of(saga_ids) -> list:
                 for p in s.scalars(select(Payment).where(Payment.saga_id.in_(ids)))]
 
 
+
+
+def recorded_purchase(api, organizer, monkeypatch, *, lost: bool) -> tuple[dict, uuid.UUID]:
+    """A purchase recorded with its start message unpublished: still in the outbox, or,
+    ``lost``, marked sent as if the broker had lost it."""
+    from sqlalchemy import update
+
+    from workers.db import transaction
+    from workers.orchestration import service
+    from workers.orchestration.models import OutboxMessage
+    from workers.steps import utcnow
+
+    event, buyer = api.event(organizer, capacity=4), api.user()
+    with monkeypatch.context() as patch:
+        patch.setattr(service, "publish", lambda *a, **k: False)
+        saga_id, _ = service.start_purchase(
+            user_id=uuid.UUID(buyer["id"]), event_id=uuid.UUID(event["id"]),
+            tier_id=uuid.UUID(event["tiers"][0]["id"]), quantity=2, payment_token="tok_visa")
+    if lost:
+        with transaction() as s:
+            s.execute(update(OutboxMessage).where(OutboxMessage.saga_id == saga_id)
+                      .values(sent_at=utcnow()))
+    return event, saga_id

@@ -2,11 +2,10 @@
 import json
 import subprocess
 import sys
-import uuid
 
 import pytest
 
-from tests.integration.conftest import payments_of, wait_terminal
+from tests.integration.conftest import payments_of, recorded_purchase, wait_terminal
 from tests.support.processes import ROOT, child_env, wait_for
 from sqlalchemy import update
 
@@ -14,7 +13,6 @@ from workers.db import transaction
 from workers.orchestration import canvas, service
 from workers.orchestration.models import OutboxMessage, Saga
 from workers.orchestration.queries import get_saga
-from workers.steps import utcnow
 
 pytestmark = pytest.mark.usefixtures("worker_processes")
 
@@ -26,23 +24,13 @@ def saga_cli(*args):
 
 @pytest.fixture
 def unsent_saga(api, organizer, monkeypatch):
-    """A purchase recorded with its start message still in the outbox."""
-    event, buyer = api.event(organizer, capacity=5), api.user()
-    monkeypatch.setattr(service, "publish", lambda *a, **k: False)
-    saga_id, _ = service.start_purchase(
-        user_id=uuid.UUID(buyer["id"]), event_id=uuid.UUID(event["id"]),
-        tier_id=uuid.UUID(event["tiers"][0]["id"]), quantity=2, payment_token="tok_visa")
-    monkeypatch.undo()
-    return event, saga_id
+    return recorded_purchase(api, organizer, monkeypatch, lost=False)
 
 
 def test_compensate_cancels_a_pending_saga_and_a_late_purchase_takes_nothing(
-        api, unsent_saga, worker_processes):
-    event, saga_id = unsent_saga
+        api, organizer, monkeypatch, worker_processes):
+    event, saga_id = recorded_purchase(api, organizer, monkeypatch, lost=True)
 
-    with transaction() as s:  # the relay must not start it before the operator acts
-        s.execute(update(OutboxMessage).where(OutboxMessage.saga_id == saga_id)
-                  .values(sent_at=utcnow()))
     done = saga_cli("compensate", str(saga_id))
     assert done.returncode == 0, done.stderr
     saga = wait_terminal([saga_id])[str(saga_id)]
@@ -53,7 +41,7 @@ def test_compensate_cancels_a_pending_saga_and_a_late_purchase_takes_nothing(
     wait_for(lambda: "HoldReleased" in worker_processes["tickets"].log_text()
              and str(saga_id) in worker_processes["tickets"].log_text(),
              timeout=30, what="the late reserve to be refused")
-    assert api.available(event) == 5
+    assert api.available(event) == 4
     assert [p for p in payments_of([saga_id]) if p[2] == "succeeded"] == []
     assert get_saga(saga_id)["status"] == "canceled"
 

@@ -1,15 +1,14 @@
 """No saga waits forever: the watchdog re-drives, then compensates, then gives up loudly."""
-import uuid
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
 
-from tests.integration.conftest import payments_of, wait_terminal
+from tests.integration.conftest import payments_of, recorded_purchase, wait_terminal
 from tests.support.processes import wait_for
 from workers.db import transaction
 from workers.orchestration import service, watchdog
-from workers.orchestration.models import OutboxMessage, Saga
+from workers.orchestration.models import Saga
 from workers.orchestration.queries import get_saga
 from workers.steps import utcnow
 
@@ -18,17 +17,7 @@ pytestmark = pytest.mark.usefixtures("worker_processes")
 
 @pytest.fixture
 def lost_saga(api, organizer, monkeypatch):
-    """A purchase whose start message the broker lost after taking it."""
-    event, buyer = api.event(organizer, capacity=4), api.user()
-    monkeypatch.setattr(service, "publish", lambda *a, **k: False)
-    saga_id, _ = service.start_purchase(
-        user_id=uuid.UUID(buyer["id"]), event_id=uuid.UUID(event["id"]),
-        tier_id=uuid.UUID(event["tiers"][0]["id"]), quantity=2, payment_token="tok_visa")
-    monkeypatch.undo()
-    with transaction() as s:
-        s.execute(update(OutboxMessage).where(OutboxMessage.saga_id == saga_id)
-                  .values(sent_at=utcnow()))
-    return event, saga_id
+    return recorded_purchase(api, organizer, monkeypatch, lost=True)
 
 
 def make_overdue(saga_id, **values):
