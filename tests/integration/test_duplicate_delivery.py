@@ -59,3 +59,29 @@ def test_a_duplicate_reserve_racing_the_first_returns_its_hold_not_sold_out(monk
 
     assert isinstance(results[1], uuid.UUID) and results[2] == results[1], results
     assert get_event(event_id)["tiers"][0]["available"] == 0
+
+
+def test_a_sold_out_reserve_delivered_again_after_seats_came_back_still_refuses():
+    import pytest
+
+    from workers.tickets.errors import SoldOut
+
+    event_id = service.create_event(
+        name="late", venue="v", starts_at=datetime(2031, 1, 1, tzinfo=timezone.utc),
+        created_by=uuid.uuid4(),
+        tiers=[{"name": "t", "price_cents": 100, "currency": "EUR", "capacity": 1}])
+    tier_id = get_event(event_id)["tiers"][0]["id"]
+    first, late = uuid.uuid4(), uuid.uuid4()
+
+    def reserve(saga):
+        return service.reserve_seats(saga_id=saga, user_id=uuid.uuid4(), event_id=event_id,
+                                     tier_id=tier_id, quantity=1)
+
+    reserve(first)
+    with pytest.raises(SoldOut):
+        reserve(late)
+    service.release_seats(saga_id=first, user_id=uuid.uuid4(), tier_id=tier_id)
+    with pytest.raises(SoldOut):  # its saga was canceled as sold_out: it takes nothing now
+        reserve(late)
+
+    assert get_event(event_id)["tiers"][0]["available"] == 1

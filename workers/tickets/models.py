@@ -55,7 +55,8 @@ class Tier(Base):
 
 
 class Hold(Base):
-    """Seats of one saga: ``held`` until ``confirmed``, ``released`` or ``expired``.
+    """Seats of one saga: ``held`` until ``confirmed``, ``released`` or ``expired``;
+    ``refused`` (empty) when there were not enough.
 
     A held hold past ``expires_at`` no longer counts against availability; the seats go
     back (status ``expired``) when the next reserve needs them or the sweeper runs.

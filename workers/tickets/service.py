@@ -116,11 +116,15 @@ def reserve_seats(*, saga_id, user_id, event_id, tier_id, quantity) -> dict:
                         expires_at=now + timedelta(seconds=event.hold_seconds))
             s.add(hold)
             s.flush()
-            if not _take(s, tier_id, quantity):
-                # Seats of overdue holds are free: reclaim them, then try once more.
-                if not (holds.reclaim_overdue(s, tier_id=tier_id) and _take(s, tier_id, quantity)):
-                    raise SoldOut(f"fewer than {quantity} seats left of tier {tier_id}")
-            return _reserved(hold)
+            # Seats of overdue holds are free: reclaim them, then try once more.
+            if _take(s, tier_id, quantity) or (holds.reclaim_overdue(s, tier_id=tier_id)
+                                               and _take(s, tier_id, quantity)):
+                return _reserved(hold)
+            # Sold out. The hold is kept, empty and "refused", so that a later delivery of
+            # this step (when seats may have come back) refuses too instead of reserving
+            # for a saga that is already canceled.
+            hold.status, hold.quantity, hold.amount_cents = "refused", 0, 0
+        raise SoldOut(f"fewer than {quantity} seats left of tier {tier_id}")
     except IntegrityError:
         # A duplicate delivery of this step committed first; its hold is the answer.
         with transaction() as s:
@@ -152,6 +156,8 @@ def check_on_sale(event: Event, now: datetime) -> None:
 
 
 def _reserved(hold: Hold) -> dict:
+    if hold.status == "refused":
+        raise SoldOut(f"seats for saga {hold.saga_id} were sold out")
     if hold.status in ("released", "expired"):
         raise HoldReleased(f"saga {hold.saga_id}'s seats were already given back")
     return {"saga_id": hold.saga_id, "hold_id": hold.id, "quantity": hold.quantity,
@@ -173,7 +179,7 @@ def confirm_seats(*, saga_id) -> dict:
             hold.expiry_sent_at = utcnow()  # this saga learns it from the error below
         if hold.status == "expired":
             expired = True
-        elif hold.status == "released":
+        elif hold.status in ("released", "refused"):
             raise HoldReleased(str(saga_id))
         else:
             expired = False
@@ -232,7 +238,7 @@ def release_seats(*, saga_id, user_id, tier_id) -> dict:
 
 
 def _release(s, hold: Hold) -> dict:
-    if hold.status in ("released", "expired"):
+    if hold.status in ("released", "expired", "refused"):
         return {"saga_id": hold.saga_id, "released": 0}
     hold.status = "released"
     s.execute(update(Ticket).where(Ticket.hold_id == hold.id).values(status="void"))
