@@ -55,11 +55,7 @@ def update_event(event_id: uuid.UUID, *, editor_id: uuid.UUID, editor_is_admin: 
                  changes: dict) -> None:
     """Edit an event's fields, add tiers, or change a tier's price or capacity."""
     with transaction() as s:
-        event = s.get(Event, event_id, with_for_update=True)
-        if event is None:
-            raise EventNotFound(str(event_id))
-        if not editor_is_admin and event.created_by != editor_id:
-            raise NotAllowed("only the event's organizer or an admin may edit it")
+        event = _editable_event(s, event_id, editor_id, editor_is_admin)
         for field in ("name", "venue", "starts_at", *EVENT_OPTIONS):
             if field in changes:
                 setattr(event, field, changes[field])
@@ -73,12 +69,17 @@ def update_event(event_id: uuid.UUID, *, editor_id: uuid.UUID, editor_is_admin: 
 def cancel_event(event_id: uuid.UUID, *, editor_id: uuid.UUID, editor_is_admin: bool) -> None:
     """Take an event off sale for good; its purchases are undone by the orchestration."""
     with transaction() as s:
-        event = s.get(Event, event_id, with_for_update=True)
-        if event is None:
-            raise EventNotFound(str(event_id))
-        if not editor_is_admin and event.created_by != editor_id:
-            raise NotAllowed("only the event's organizer or an admin may cancel it")
-        event.status = "canceled"
+        _editable_event(s, event_id, editor_id, editor_is_admin).status = "canceled"
+
+
+def _editable_event(s, event_id, editor_id, editor_is_admin) -> Event:
+    """The event, locked, if this editor may change it."""
+    event = s.get(Event, event_id, with_for_update=True)
+    if event is None:
+        raise EventNotFound(str(event_id))
+    if not editor_is_admin and event.created_by != editor_id:
+        raise NotAllowed("only the event's organizer or an admin may change it")
+    return event
 
 
 def _edit_tier(s, event_id, t: dict) -> None:
