@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from api import events, health, sagas, tickets, users
     from api.auth import init_auth
     from api.cli import register_commands
+    from api.dashboard import register as register_dashboard
     from api.errors import register_error_handlers
     from api.graphql import register as register_graphql
 
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     for module in (health, users, events, sagas, tickets):
         api.register_blueprint(module.blp)
     register_graphql(app)
+    register_dashboard(app, settings)
     register_error_handlers(app)
     register_commands(app)
     return app

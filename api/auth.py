@@ -18,6 +18,8 @@ API_KEY_HEADER = "X-API-Key"
 OPEN_ENDPOINTS = {"health.healthz", "health.readyz", "api-docs.openapi_json",
                   "api-docs.openapi_swagger_ui", "static",
                   "graphql.graphiql"}  # GET /graphql: the GraphiQL page only, no data
+#: areas with a login of their own (the dashboard's session, the metrics token)
+OWN_AUTH_BLUEPRINTS = {"dashboard", "metrics"}
 
 jwt = JWTManager()
 
@@ -35,7 +37,8 @@ def init_auth(app, settings) -> None:
 
 
 def _require_api_key():
-    if request.endpoint in OPEN_ENDPOINTS or request.method == "OPTIONS":
+    if (request.endpoint in OPEN_ENDPOINTS or request.blueprint in OWN_AUTH_BLUEPRINTS
+            or request.method == "OPTIONS"):
         return None
     client = users.api_key_client(request.headers.get(API_KEY_HEADER, ""))
     if client is None:

@@ -7,13 +7,16 @@ OPEN = {"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/<path:filename>"
 #: the GraphiQL page: static HTML, reads nothing; the operations it sends need the key
 OPEN_PAGES = {("GET", "/graphql")}
 #: POST /graphql: public fields need only the key; private ones are GraphQL errors
+#: areas with a login of their own instead of the API key: the dashboard (session cookie,
+#: tested in test_dashboard.py) and /metrics (operator token, tested in test_metrics.py)
+OWN_AUTH = ("dashboard.", "metrics.")
 PUBLIC_WITH_KEY = {("POST", "/users"), ("POST", "/auth/login"), ("GET", "/events"),
                    ("GET", "/events/<uuid:event_id>"), ("POST", "/graphql")}
 
 
 def routes(app):
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static" or rule.rule in OPEN:
+        if rule.endpoint == "static" or rule.rule in OPEN or rule.endpoint.startswith(OWN_AUTH):
             continue
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             if (method, rule.rule) in OPEN_PAGES:

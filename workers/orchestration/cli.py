@@ -70,3 +70,12 @@ def compensate(saga_id, reason):
     except DomainError as exc:
         raise click.ClickException(str(exc) or type(exc).__name__) from None
     click.echo(f"saga {saga_id}: compensation sent")
+
+
+def _add_dead_letter_commands():
+    from workers.orchestration.dlq_cli import dlq
+
+    saga.add_command(dlq)
+
+
+_add_dead_letter_commands()

@@ -1,0 +1,82 @@
+"""Read-only figures of the saga record for operators: the dashboard and the metrics."""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from workers.db import is_postgres, transaction
+from workers.orchestration.models import OutboxMessage, Saga, SagaStep
+from workers.orchestration.queries import _saga
+from workers.steps import utcnow
+
+STATUSES = ("pending", "reserved", "paid", "confirmed", "compensating", "canceled", "failed")
+IN_FLIGHT = ("pending", "reserved", "paid", "compensating")
+
+
+def counts_by_status() -> dict[str, int]:
+    """Every status with its number of sagas (zero included)."""
+    with transaction() as s:
+        rows = s.execute(select(Saga.status, func.count()).group_by(Saga.status)).all()
+    found = dict(rows)
+    return {status: found.get(status, 0) for status in STATUSES}
+
+
+def counts_by_status_and_reason() -> list[tuple[str, str, int]]:
+    """``(status, reason or "", count)`` for every pair that occurs."""
+    with transaction() as s:
+        rows = s.execute(select(Saga.status, Saga.reason, func.count())
+                         .group_by(Saga.status, Saga.reason)).all()
+    return [(status, reason or "", n) for status, reason, n in rows]
+
+
+def search(*, status: str | None = None, reason: str | None = None,
+           event_id: uuid.UUID | None = None, idle_minutes: int | None = None,
+           limit: int = 100) -> list[dict]:
+    """Newest first, filtered; ``idle_minutes``: no progress for at least that long."""
+    q = select(Saga).order_by(Saga.created_at.desc(), Saga.id.desc()).limit(limit)
+    if status:
+        q = q.where(Saga.status == status)
+    if reason:
+        q = q.where(Saga.reason == reason)
+    if event_id:
+        q = q.where(Saga.event_id == event_id)
+    if idle_minutes:
+        q = q.where(Saga.updated_at < utcnow() - timedelta(minutes=idle_minutes))
+    with transaction() as s:
+        return [_saga(x) for x in s.scalars(q)]
+
+
+def reasons() -> list[str]:
+    with transaction() as s:
+        return sorted(r for r in s.scalars(select(Saga.reason).distinct()) if r)
+
+
+def outbox_backlog() -> tuple[int, float]:
+    """Unsent outbox messages and the age in seconds of the oldest (0 when none)."""
+    with transaction() as s:
+        count, oldest = s.execute(select(func.count(), func.min(OutboxMessage.created_at))
+                                  .where(OutboxMessage.sent_at.is_(None))).one()
+    if not count or oldest is None:
+        return 0, 0.0
+    if oldest.tzinfo is None:  # SQLite aggregates lose the column type
+        from datetime import timezone, datetime
+
+        oldest = datetime.fromisoformat(str(oldest)).replace(tzinfo=timezone.utc)
+    return count, max(0.0, (utcnow() - oldest).total_seconds())
+
+
+def step_durations() -> list[tuple[str, int, float]]:
+    """``(step, count, total seconds)`` of the steps that succeeded."""
+    if is_postgres():
+        seconds = func.extract("epoch", SagaStep.finished_at - SagaStep.started_at)
+    else:
+        seconds = (func.julianday(SagaStep.finished_at) - func.julianday(SagaStep.started_at)) * 86400
+    with transaction() as s:
+        rows = s.execute(select(SagaStep.name, func.count(), func.coalesce(func.sum(seconds), 0))
+                         .where(SagaStep.status == "succeeded",
+                                SagaStep.started_at.is_not(None),
+                                SagaStep.finished_at.is_not(None))
+                         .group_by(SagaStep.name).order_by(SagaStep.name)).all()
+    return [(name, n, float(total)) for name, n, total in rows]
