@@ -95,13 +95,18 @@ def dev_setup(key_only):
         return
     port, flower = os.environ.get("BOXOFFICE_PORT", "8000"), os.environ.get("FLOWER_PORT", "5555")
     mode = "embedded (SQLite + spool broker)" if settings.embedded_broker else settings.broker_url
-    click.echo(BANNER.format(port=port, flower=flower, key=key, mode=mode, var=settings.var_dir))
+    from workers.flower_auth import credentials
+
+    login = os.environ.get("FLOWER_BASIC_AUTH") and "from FLOWER_BASIC_AUTH" or credentials(settings)[0]
+    click.echo(BANNER.format(port=port, flower=flower, key=key, mode=mode, var=settings.var_dir,
+                             flower_login=login))
 
 
 BANNER = """
 boxoffice is starting ({mode}; state in {var})
   gateway   http://127.0.0.1:{port}      (API docs: http://127.0.0.1:{port}/docs)
-  flower    http://127.0.0.1:{flower}
+  dashboard http://127.0.0.1:{port}/dashboard (an admin's email and password)
+  flower    http://127.0.0.1:{flower}      (user:password {flower_login})
   API key   {key}
             send it as the X-API-Key header; a scripted purchase: make demo
 """

@@ -8,7 +8,7 @@ from celery import Celery
 from celery.signals import worker_process_init
 
 from settings import get_settings
-from workers import consumer, spool  # noqa: F401  dead-letter queues; the spool:// transport
+from workers import consumer, masking, spool  # noqa: F401  dead letters; masked reprs; spool://
 from workers.db import dispose_engine
 
 app = Celery(

@@ -63,6 +63,9 @@ def test_make_run_serves_a_purchase_across_separate_processes(embedded_stack):
     assert re.search(r"payments\.1 .*Task payments\.charge\[\S+\] succeeded", text)
     assert re.search(r"orchestration\.1 .*Task orchestration\.record_step\[\S+\] succeeded", text)
     assert requests.get(f"http://127.0.0.1:{flower}/healthcheck", timeout=5).text == "OK"
+    login = re.search(r"flower .*\(user:password (\S+):(\S+)\)", text).groups()
+    assert requests.get(f"http://127.0.0.1:{flower}/", timeout=5).status_code == 401
+    assert requests.get(f"http://127.0.0.1:{flower}/", auth=login, timeout=5).status_code == 200
 
 
 def test_sigterm_to_make_stops_every_process(embedded_stack):
