@@ -48,6 +48,8 @@ class Settings:
     saga_step_timeout_seconds: int
     #: re-drives of a stuck saga before it is compensated (or, compensating, failed)
     saga_max_redrives: int
+    #: bearer token Prometheus sends to GET /metrics (admins' access tokens work too)
+    metrics_token: str | None = None
 
     @property
     def embedded_broker(self) -> bool:
@@ -76,6 +78,7 @@ class Settings:
             step_retry_backoff_max=int(e.get("STEP_RETRY_BACKOFF_MAX", "30")),
             saga_step_timeout_seconds=int(e.get("SAGA_STEP_TIMEOUT_SECONDS", "60")),
             saga_max_redrives=int(e.get("SAGA_MAX_REDRIVES", "3")),
+            metrics_token=e.get("METRICS_TOKEN") or None,
         )
         settings.check()
         return settings

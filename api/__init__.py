@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from api.dashboard import register as register_dashboard
     from api.errors import register_error_handlers
     from api.graphql import register as register_graphql
+    from api.metrics import register as register_metrics
 
     settings = settings or get_settings()
     app = Flask(__name__)
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         api.register_blueprint(module.blp)
     register_graphql(app)
     register_dashboard(app, settings)
+    register_metrics(app, settings)
     register_error_handlers(app)
     register_commands(app)
     return app

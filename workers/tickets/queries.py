@@ -79,3 +79,20 @@ def ticket_of_owner(ticket_id: uuid.UUID, owner_id: uuid.UUID) -> dict | None:
     with transaction() as s:
         t = s.get(Ticket, ticket_id)
         return _ticket(t) if t is not None and t.owner_id == owner_id else None
+
+
+def hold_counts() -> dict[str, int]:
+    """Holds by state: ``live`` (held, within time), ``overdue`` (held past its expiry,
+    not yet swept) and ``expired`` (seats returned)."""
+    from sqlalchemy import case, func
+
+    from workers.tickets.models import Hold
+
+    now = utcnow()
+    state = case((Hold.status == "expired", "expired"),
+                 (Hold.expires_at > now, "live"), else_="overdue")
+    with transaction() as s:
+        rows = s.execute(select(state, func.count())
+                         .where(Hold.status.in_(("held", "expired"))).group_by(state)).all()
+    found = dict(rows)
+    return {k: found.get(k, 0) for k in ("live", "overdue", "expired")}
