@@ -19,6 +19,8 @@ COPY requirements.lock ./
 RUN pip install --no-cache-dir -r requirements.lock
 
 COPY . .
+# The project itself, so that its entry points exist: `celery -A workers saga ...`.
+RUN pip install --no-cache-dir --no-deps .
 
 # The only place the app writes to (celerybeat schedule, local state).
 RUN mkdir -p /app/var && chown boxoffice:boxoffice /app/var

@@ -19,9 +19,13 @@ if [[ ! -f "$FILE" ]]; then
     exit 1
 fi
 
-# The file requires these (${VAR:?}); any value does for validation.
-export JWT_SECRET_KEY="${JWT_SECRET_KEY:-check-compose-placeholder-secret-0123456789}"
-export API_KEY_PEPPER="${API_KEY_PEPPER:-check-compose-pepper}"
+# Every variable the file requires (${VAR:?...}) gets a placeholder unless already set:
+# any value does for validation.
+for var in $(grep -oE '\$\{[A-Za-z_][A-Za-z0-9_]*:\?' "$FILE" | sed -E 's/^\$\{//; s/:\?$//' | sort -u); do
+    if [[ -z "${!var:-}" ]]; then
+        export "$var=check-compose-placeholder-0123456789abcdef"
+    fi
+done
 
 if command -v docker >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; then
     echo "check-compose: docker compose config -q $FILE"
