@@ -3,6 +3,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from settings import Settings, get_settings
+from workers import telemetry
 
 OPENAPI = {
     "API_TITLE": "boxoffice",
@@ -43,5 +44,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_dashboard(app, settings)
     register_metrics(app, settings)
     register_error_handlers(app)
+    telemetry.instrument_flask(app)
     register_commands(app)
     return app

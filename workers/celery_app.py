@@ -8,7 +8,7 @@ from celery import Celery
 from celery.signals import worker_process_init
 
 from settings import get_settings
-from workers import consumer, masking, spool  # noqa: F401  dead letters; masked reprs; spool://
+from workers import consumer, masking, spool, telemetry  # noqa: F401  dead letters; masked reprs; spool://
 from workers.db import dispose_engine
 
 app = Celery(
@@ -29,3 +29,4 @@ app.config_from_object("celeryconfig")
 def _fresh_connections_after_fork(**_):
     # A forked child must never reuse the parent's database connections.
     dispose_engine()
+    telemetry.setup("boxoffice-worker")

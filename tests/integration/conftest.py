@@ -16,7 +16,7 @@ TERMINAL = {"confirmed", "canceled", "failed"}
 def worker_processes(var_dir):
     """A worker process per queue, and beat (sweeping every second), as deployed."""
     env = child_env(CELERY_HOLD_SWEEP_SECONDS="1", CELERY_OUTBOX_RELAY_SECONDS="1",
-                    STEP_RETRY_BACKOFF_MAX="2")
+                    STEP_RETRY_BACKOFF_MAX="2", BOXOFFICE_TRACE_FILE=str(var_dir / "spans.jsonl"))
     processes = {q: Worker(q, env, var_dir).start() for q in QUEUES}
     processes["beat"] = Beat(env, var_dir).start()
     try:

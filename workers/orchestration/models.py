@@ -41,6 +41,8 @@ class Saga(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: times the watchdog re-drove the current phase (purchase, then compensation)
     redrives: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: W3C trace context of the request that started it: later publishes continue its trace
+    traceparent: Mapped[str | None] = mapped_column(String(55), nullable=True)
     steps: Mapped[list["SagaStep"]] = relationship(
         order_by="SagaStep.position", lazy="selectin", cascade="all, delete-orphan"
     )

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from workers import telemetry
 from workers.db import transaction
 from workers.orchestration import canvas
 from workers.orchestration.errors import (
@@ -48,7 +49,8 @@ def start_purchase(*, user_id, event_id, tier_id, quantity, payment_token,
             now = utcnow()
             saga = Saga(user_id=user_id, status="pending", event_id=event_id, tier_id=tier_id,
                         quantity=quantity, payment_token=payment_token, request_hash=digest,
-                        idempotency_key=idempotency_key, created_at=now, updated_at=now)
+                        idempotency_key=idempotency_key, created_at=now, updated_at=now,
+                        traceparent=telemetry.current_traceparent())
             s.add(saga)
             s.flush()
             message = OutboxMessage(saga_id=saga.id, kind="purchase", created_at=now)
@@ -78,7 +80,8 @@ def publish(message: OutboxMessage, saga: Saga, *, retry: bool = True) -> bool:
     if not retry and time.monotonic() < _broker_down_until:
         return False
     try:
-        canvas.CANVASES[message.kind](saga).apply_async(retry=retry)
+        with telemetry.continuing(saga.traceparent):
+            canvas.CANVASES[message.kind](saga).apply_async(retry=retry)
     except Exception:  # noqa: BLE001  the outbox keeps it; the relay will try again
         _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
         log.warning("outbox %s (%s of saga %s) not published yet", message.id, message.kind,
@@ -104,7 +107,8 @@ def relay_outbox(*, older_than_seconds: float = 2.0, batch: int = 500) -> int:
         for message, saga in due:
             # a purchase overtaken by its compensation need not run (it would be refused)
             if not (message.kind == "purchase" and saga.status in SUPERSEDED):
-                canvas.CANVASES[message.kind](saga).apply_async()
+                with telemetry.continuing(saga.traceparent):
+                    canvas.CANVASES[message.kind](saga).apply_async()
                 sent += 1
             message.sent_at = utcnow()
     return sent
