@@ -3,7 +3,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from settings import Settings, get_settings
-from workers import telemetry
+from workers import logs, telemetry
 
 OPENAPI = {
     "API_TITLE": "boxoffice",
@@ -45,5 +45,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_metrics(app, settings)
     register_error_handlers(app)
     telemetry.instrument_flask(app)
+    logs.configure_gateway()
     register_commands(app)
     return app

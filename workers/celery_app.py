@@ -8,7 +8,7 @@ from celery import Celery
 from celery.signals import worker_process_init
 
 from settings import get_settings
-from workers import consumer, masking, spool, telemetry  # noqa: F401  dead letters; masked reprs; spool://
+from workers import consumer, logs, masking, spool, telemetry  # noqa: F401  dead letters; logs; masked reprs
 from workers.db import dispose_engine
 
 app = Celery(
