@@ -22,9 +22,9 @@ def register(app, settings) -> None:
         app.config["SECRET_KEY"] = hmac.new(settings.jwt_secret_key.encode(),
                                             b"boxoffice dashboard session",
                                             hashlib.sha256).hexdigest()
-    app.config.setdefault("SESSION_COOKIE_NAME", "boxoffice_dashboard")
-    app.config.setdefault("SESSION_COOKIE_PATH", "/dashboard")
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Strict")
-    app.config.setdefault("SESSION_COOKIE_SECURE", settings.env == "production")
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=8))
+    # the gateway has no other session: its cookie is the dashboard's alone
+    app.config.update(SESSION_COOKIE_NAME="boxoffice_dashboard", SESSION_COOKIE_PATH="/dashboard",
+                      SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
+                      SESSION_COOKIE_SECURE=settings.env == "production",
+                      PERMANENT_SESSION_LIFETIME=timedelta(hours=8))
     app.register_blueprint(bp)

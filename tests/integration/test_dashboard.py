@@ -17,6 +17,9 @@ def logged_in(app, api, role):
     r = client.post("/dashboard/login", data={"email": user["email"], "password": PASSWORD,
                                               "csrf_token": token})
     assert r.status_code == 302, r.get_data(as_text=True)
+    cookie = r.headers["Set-Cookie"]
+    assert cookie.startswith("boxoffice_dashboard=") and "HttpOnly" in cookie
+    assert "Path=/dashboard" in cookie and "SameSite=Strict" in cookie
     return client
 
 
