@@ -71,6 +71,11 @@ class Sent:
     def args_of(self, name: str) -> list[tuple]:
         return [args for n, args, _ in self.messages if n == name]
 
+    def flows(self) -> list[list[str]]:
+        """Each message's task followed by the rest of its chain, in the order they run."""
+        return [[name, *(sig["task"] for sig in reversed(options.get("chain") or ()))]
+                for name, _, options in self.messages]
+
 
 @pytest.fixture
 def sent(monkeypatch) -> Sent:
