@@ -2,6 +2,7 @@
 from flask import Flask
 from flask_smorest import Api
 
+from api import parsing  # noqa: F401  strict query strings, before any blueprint exists
 from settings import Settings, get_settings
 
 OPENAPI = {

@@ -10,6 +10,7 @@ from flask import jsonify
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from api.parsing import unknown_fields
 from workers.orchestration.errors import IdempotencyConflict
 from workers.steps import DomainError
 from workers.tickets.checkin import (
@@ -43,8 +44,11 @@ def _http_error(exc: HTTPException):
     data = getattr(exc, "data", None) or {}
     errors = data.get("messages") or data.get("errors") or {}
     message = data.get("message")
-    if message is None:
-        message = "invalid request" if exc.code == 422 else exc.description
+    if message is None and exc.code == 422:
+        unknown = unknown_fields(errors)
+        message = f"unknown {', '.join(unknown)}" if unknown else "invalid request"
+    elif message is None:
+        message = exc.description
     response, code = error_response(exc.code, message, errors)
     for name, value in (data.get("headers") or {}).items():
         response.headers[name] = value

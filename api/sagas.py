@@ -12,6 +12,7 @@ from api.schemas import SagaListArgs, SagaOut, SagaPage, StartPurchaseIn, StartP
 from workers.orchestration import queries, service
 from workers.payments.service import payment_of_saga
 from workers.tickets import queries as tickets
+from workers.tickets.errors import EventNotOnSale, OrderLimitExceeded, TierNotFound
 
 blp = Blueprint("sagas", __name__, description="Purchases, each run as a saga")
 
@@ -25,13 +26,13 @@ def begin_purchase(user_id, body: dict, idempotency_key: str | None) -> dict:
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
         abort(422, message="Idempotency-Key must be 1-200 characters",
               errors={"headers": {"Idempotency-Key": ["must be 1-200 characters"]}})
-    tier = tickets.purchasable_tier(body["event_id"], body["tier_id"])
-    if tier is None:
+    try:
+        tickets.check_purchase(body["event_id"], body["tier_id"], body["quantity"])
+    except (TierNotFound, EventNotOnSale):
         abort(422, message="no such ticket tier on sale for this event",
               errors={"json": {"tier_id": ["no such ticket tier on sale for this event"]}})
-    if body["quantity"] > tier["max_per_order"]:
-        message = f"at most {tier['max_per_order']} tickets of this tier per order"
-        abort(422, message=message, errors={"json": {"quantity": [message]}})
+    except OrderLimitExceeded as refused:
+        abort(422, message=str(refused), errors={"json": {"quantity": [str(refused)]}})
     saga_id, created = service.start_purchase(user_id=user_id, idempotency_key=idempotency_key,
                                               **body)
     status = "pending" if created else queries.get_saga(saga_id)["status"]

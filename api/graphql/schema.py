@@ -18,8 +18,10 @@ from api.graphql.limits import LIMITS
 from api.graphql.types import Event, EventPage, PurchaseStarted, Saga, Ticket, TicketPage
 from api.sagas import _full as with_tickets_and_payment
 from api.sagas import begin_purchase
-from api.schemas import PageArgs, StartPurchaseIn
+from api.events import catalogue_page
+from api.schemas import EventListArgs, PageArgs, StartPurchaseIn
 from workers.orchestration import queries as sagas
+from workers.tickets import catalogue
 from workers.tickets import queries as tickets
 
 Limit = Annotated[int, strawberry.argument(description="page size, 1-200")]
@@ -35,17 +37,20 @@ def _page_args(limit: int, cursor: str | None) -> tuple[int, uuid.UUID | None]:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Events with their tiers and live availability, by page")
-    def events(self, limit: Limit = 50, cursor: Cursor = None) -> EventPage:
-        limit, after = _page_args(limit, cursor)
-        page = pagination.page(tickets.list_events(limit=limit + 1, after=after), limit,
-                               key=lambda e: (e["id"],))
+    @strawberry.field(description="The catalogue, as GET /events: events on sale or sold "
+                                  "out, soonest first, with tiers and live availability "
+                                  "(admins: every event), by page")
+    def events(self, info: Info[Context, None], limit: Limit = 50,
+               cursor: Cursor = None) -> EventPage:
+        args = EventListArgs().load({"limit": limit, "cursor": cursor})
+        page = catalogue_page(info.context.viewer, args)
         return EventPage(items=[Event.of(e) for e in page["items"]],
                          next_cursor=page["next_cursor"])
 
-    @strawberry.field(description="One event with its tiers and live availability; null if none")
-    def event(self, event_id: Id) -> Event | None:
-        row = tickets.get_event(event_id)
+    @strawberry.field(description="One event with its tiers and live availability; null if "
+                                  "none (or a draft that is not yours)")
+    def event(self, info: Info[Context, None], event_id: Id) -> Event | None:
+        row = catalogue.visible_event(event_id, info.context.viewer)
         return Event.of(row) if row else None
 
     @strawberry.field(description="Your issued tickets (needs a bearer token)")

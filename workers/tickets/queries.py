@@ -8,9 +8,8 @@ from sqlalchemy import select
 from workers.db import transaction
 from workers.steps import utcnow
 from workers.tickets import holds
-from workers.tickets.errors import EventNotOnSale, TierNotFound
 from workers.tickets.models import Event, Ticket, Tier
-from workers.tickets.service import check_on_sale, tier_and_event
+from workers.tickets.service import check_order, tier_and_event
 
 
 def _tier(t: Tier, overdue: dict) -> dict:
@@ -35,24 +34,12 @@ def get_event(event_id: uuid.UUID) -> dict | None:
         return _events(s, [event])[0] if event else None
 
 
-def list_events(*, limit: int, after: uuid.UUID | None = None) -> list[dict]:
-    """Events in id order, ``limit`` of them after the cursor ``after``."""
+def check_purchase(event_id: uuid.UUID, tier_id: uuid.UUID, quantity: int) -> None:
+    """Raise ``TierNotFound``, ``EventNotOnSale`` or ``OrderLimitExceeded`` unless
+    ``quantity`` seats of this event's tier may be ordered now."""
     with transaction() as s:
-        q = select(Event).order_by(Event.id).limit(limit)
-        if after is not None:
-            q = q.where(Event.id > after)
-        return _events(s, list(s.scalars(q)))
-
-
-def purchasable_tier(event_id: uuid.UUID, tier_id: uuid.UUID) -> dict | None:
-    """The tier if it belongs to the event and the event is on sale now, else ``None``."""
-    with transaction() as s:
-        try:
-            tier, event = tier_and_event(s, tier_id, event_id)
-            check_on_sale(event, utcnow())
-        except (TierNotFound, EventNotOnSale):
-            return None
-        return _tier(tier, {})
+        tier, event = tier_and_event(s, tier_id, event_id)
+        check_order(tier, event, quantity, utcnow())
 
 
 def _ticket(t: Ticket) -> dict:
