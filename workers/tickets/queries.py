@@ -75,6 +75,13 @@ def tickets_of_owner(owner_id: uuid.UUID, *, limit: int, after: uuid.UUID | None
         return [_ticket(t) for t in s.scalars(q)]
 
 
+def get_ticket(ticket_id: uuid.UUID) -> dict | None:
+    """A ticket with its ``owner_id``, whoever owns it (the caller decides who may see it)."""
+    with transaction() as s:
+        t = s.get(Ticket, ticket_id)
+        return {**_ticket(t), "owner_id": t.owner_id} if t is not None else None
+
+
 def ticket_of_owner(ticket_id: uuid.UUID, owner_id: uuid.UUID) -> dict | None:
     with transaction() as s:
         t = s.get(Ticket, ticket_id)
