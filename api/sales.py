@@ -20,6 +20,8 @@ from workers.tickets import queries as tickets
 blp = Blueprint("sales", __name__, description="An event's purchases and sales, for its organiser")
 #: who sees any event's sales; an organiser sees those of the events they created
 SEE_ALL = ("staff", "admin")
+#: the API key and a user's token
+SECURITY = [{"apiKey": [], "bearer": []}]
 
 
 def _own_event(event_id: uuid.UUID) -> dict:
@@ -38,6 +40,7 @@ class EventSagas(MethodView):
     @blp.arguments(SagaListArgs, location="query")
     @blp.response(200, SagaPage)
     @blp.alt_response(404, description="no such event, or not one you organise")
+    @blp.doc(security=SECURITY)
     def get(self, args, event_id):
         """The event's purchases, newest first (its organiser, staff, admins)"""
         _own_event(event_id)
@@ -56,6 +59,7 @@ class EventSales(MethodView):
 
     @blp.response(200, EventSalesOut)
     @blp.alt_response(404, description="no such event, or not one you organise")
+    @blp.doc(security=SECURITY)
     def get(self, event_id):
         """The event's totals per tier: seats sold, held, available; money charged, refunded"""
         _own_event(event_id)

@@ -57,6 +57,7 @@ class MyNotifications(MethodView):
 
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, NotificationPage)
+    @blp.doc(security=[{"apiKey": [], "bearer": []}])
     def get(self, args):
         """What you were told when each of your purchases ended, newest first"""
         before = pagination.decode(args["cursor"], datetime.fromisoformat, uuid.UUID)
