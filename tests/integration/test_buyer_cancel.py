@@ -24,7 +24,7 @@ def cancel(api, user, saga_id):
 
 
 def wait_status(saga_id, status):
-    return wait_for(lambda: get_saga(uuid.UUID(str(saga_id)))["status"] == status, timeout=30,
+    return wait_for(lambda: get_saga(uuid.UUID(str(saga_id)))["status"] == status, timeout=60,
                     what=f"saga {saga_id} to be {status}")
 
 
@@ -140,7 +140,7 @@ def test_only_the_buyer_or_an_admin_may_cancel(api, organizer, monkeypatch):
 def test_a_cancel_racing_the_charge_refunds_it_once_and_issues_no_valid_ticket(api, organizer):
     event, buyer = api.event(organizer, capacity=5, price_cents=1000), api.user()
     saga_id = api.start(buyer, event, quantity=3, token="tok_visa_delay_2500").get_json()["saga_id"]
-    wait_for(lambda: ("charge", "pending", 3000) in money(saga_id), timeout=30,
+    wait_for(lambda: ("charge", "pending", 3000) in money(saga_id), timeout=60,
              what="the charge to be in flight")
 
     r = cancel(api, buyer, saga_id)

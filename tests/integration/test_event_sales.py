@@ -33,7 +33,7 @@ def test_sales_totals_per_tier_are_exact_after_purchases_a_decline_and_a_cancel(
     confirmed = [start(api, buyer, event, 0, 3), start(api, buyer, event, 1, 2)]
     declined = start(api, buyer, event, 0, 2, token="tok_chargeDeclined")
     canceled = start(api, buyer, event, 1, 1, token="tok_visa_delay_2000")
-    wait_for(lambda: _charge_pending(canceled), timeout=30, what="the slow charge in flight")
+    wait_for(lambda: _charge_pending(canceled), timeout=60, what="the slow charge in flight")
     assert api.call("POST", f"/sagas/{canceled}/cancel", buyer["token"]).status_code == 202
     sagas = wait_terminal([*confirmed, declined, canceled])
     assert [sagas[s]["status"] for s in confirmed] == ["confirmed", "confirmed"]
@@ -61,7 +61,7 @@ def _charge_pending(saga_id):
 def test_seats_of_an_unconfirmed_purchase_count_as_held(api, organizer):
     event, buyer = two_tier_event(api, organizer), api.user()
     slow = start(api, buyer, event, 0, 4, token="tok_visa_delay_3000")
-    wait_for(lambda: _charge_pending(slow), timeout=30, what="the charge in flight")
+    wait_for(lambda: _charge_pending(slow), timeout=60, what="the charge in flight")
 
     floor = sales(api, organizer, event).get_json()["tiers"][0]
 

@@ -102,7 +102,7 @@ def test_cancel_reservation_refunds_a_charged_purchase_as_buyer_canceled(api, or
     saga_id = reserve(api, buyer, event, quantity=2,
                       token="tok_visa_delay_2000")["data"]["reserveTicket"]["sagaId"]
     wait_for(lambda: any(p[1:3] == ("charge", "pending") for p in payments_of([saga_id])),
-             timeout=30, what="the charge to be in flight")
+             timeout=60, what="the charge to be in flight")
 
     canceled = graphql(api, CANCEL, buyer["token"], sagaId=saga_id)["data"]["cancelReservation"]
     wait_terminal([saga_id])

@@ -24,7 +24,7 @@ def notifications(api, user, **query):
 def notified(api, user, count):
     """The buyer's notifications, once there are ``count`` of them."""
     return wait_for(lambda: (lambda items: items if len(items) >= count else None)(
-        notifications(api, user, limit=200)["items"]), timeout=30,
+        notifications(api, user, limit=200)["items"]), timeout=60,
         what=f"{count} notification(s)")
 
 
@@ -91,7 +91,7 @@ def test_a_duplicated_saga_completed_makes_one_notification(api, organizer, work
 
     sent = [app.send_task("users.saga_completed", args=(payload,)).id for _ in range(2)]
     wait_for(lambda: all(f"[{task_id}] succeeded" in worker_processes["users"].log_text()
-                         for task_id in sent), timeout=30, what="both duplicates to be handled")
+                         for task_id in sent), timeout=60, what="both duplicates to be handled")
 
     assert notifications(api, buyer)["items"] == [original]
 
@@ -138,7 +138,7 @@ def test_a_saga_completed_not_published_at_its_commit_is_relayed(api, organizer,
         user_id = saga.user_id
 
     assert service.relay_outbox(older_than_seconds=0) >= 1
-    [note] = wait_for(lambda: notifications_of(user_id, limit=5), timeout=30,
+    [note] = wait_for(lambda: notifications_of(user_id, limit=5), timeout=60,
                       what="the relayed event's notification")
 
     assert (note["saga_id"], note["status"], note["reason"]) == \

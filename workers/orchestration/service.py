@@ -74,8 +74,9 @@ BROKER_BACKOFF_SECONDS = 5.0
 _broker_down_until = 0.0
 
 
-def publish(message: OutboxMessage, saga: Saga, *, retry: bool = True) -> bool:
-    """Send an outbox message's canvas and mark it sent; on failure the relay resends."""
+def publish(message: OutboxMessage, saga: Saga | None, *, retry: bool = True) -> bool:
+    """Send an outbox message's canvas (or event: ``saga`` None) and mark it sent; on
+    failure the relay resends."""
     global _broker_down_until
     if not retry and time.monotonic() < _broker_down_until:
         return False
@@ -84,7 +85,7 @@ def publish(message: OutboxMessage, saga: Saga, *, retry: bool = True) -> bool:
     except Exception:  # noqa: BLE001  the outbox keeps it; the relay will try again
         _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
         log.warning("outbox %s (%s of saga %s) not published yet", message.id, message.kind,
-                    saga.id, exc_info=True)
+                    message.saga_id, exc_info=True)
         return False
     with transaction() as s:
         s.execute(update(OutboxMessage).where(OutboxMessage.id == message.id)
