@@ -24,7 +24,7 @@ OPENAPI = {
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    from api import events, health, sagas, tickets, users
+    from api import events, health, sagas, sales, tickets, users
     from api.auth import init_auth
     from api.cli import register_commands
     from api.errors import register_error_handlers
@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False
     init_auth(app, settings)
     api = Api(app)
-    for module in (health, users, events, sagas, tickets):
+    for module in (health, users, events, sales, sagas, tickets):
         api.register_blueprint(module.blp)
     register_graphql(app)
     register_error_handlers(app)

@@ -11,7 +11,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from api.parsing import unknown_fields
-from workers.orchestration.errors import IdempotencyConflict
+from workers.orchestration.errors import IdempotencyConflict, SagaAlreadyConfirmed, SagaNotFound
 from workers.steps import DomainError
 from workers.tickets.checkin import (
     TicketAlreadyUsed, TicketForAnotherEvent, TicketVoid, UnknownTicketCode,
@@ -27,6 +27,8 @@ DOMAIN_STATUS = {
     TierNotFound: (404, "no such ticket tier for this event"),
     NotAllowed: (403, None),
     IdempotencyConflict: (422, "this Idempotency-Key was already used with a different request"),
+    SagaNotFound: (404, "no such saga"),
+    SagaAlreadyConfirmed: (409, "this purchase is confirmed: it can no longer be canceled"),
     UnknownTicketCode: (404, "no ticket has this code"),
     TicketAlreadyUsed: (409, None),
     TicketVoid: (410, None),

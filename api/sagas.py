@@ -73,6 +73,37 @@ class Saga(MethodView):
         return _full(saga)
 
 
+def cancel_purchase(user_id, role: str, saga_id) -> tuple[dict, bool]:
+    """Cancel a buyer's unfinished purchase: the one path for REST and GraphQL alike.
+
+    Returns the saga and whether a compensation is under way (``False``: it had already
+    ended). Aborts 404 for a saga that is not the caller's (admins: any), 409 once confirmed.
+    """
+    saga = queries.get_saga(saga_id)
+    if saga is None or (saga["user_id"] != user_id and role != "admin"):
+        abort(404, message="no such saga")
+    status = service.cancel_by_buyer(saga_id)
+    return _full(queries.get_saga(saga_id)), status == "compensating"
+
+
+@blp.route("/sagas/<uuid:saga_id>/cancel", methods=["POST"])
+@login_required()
+@blp.response(200, SagaOut, description="the purchase had already ended; nothing changed")
+@blp.alt_response(202, schema=SagaOut,
+                  description="compensation under way: refund if charged, release the seats")
+@blp.alt_response(404, description="no such purchase of yours")
+@blp.alt_response(409, description="the purchase is confirmed: it can no longer be canceled")
+def cancel(saga_id):
+    """Cancel your unfinished purchase (refund, release; reason `buyer_canceled`)
+
+    A purchase not yet confirmed is undone: refunded if it was charged, its seats
+    released; it ends `canceled` with reason `buyer_canceled`. Follow it with
+    `GET /sagas/{id}`. Canceling again changes nothing and answers the saga as it stands.
+    """
+    saga, compensating = cancel_purchase(current_user_id(), current_role(), saga_id)
+    return saga, 202 if compensating else 200
+
+
 @blp.route("/sagas")
 class Sagas(MethodView):
     decorators = [login_required()]

@@ -245,3 +245,41 @@ class CheckInRefused(Schema):
     errors = fields.Dict()
     ticket_id = fields.UUID(metadata={"description": "409 only: the ticket already used"})
     used_at = fields.AwareDateTime(metadata={"description": "409 only: when it was checked in"})
+
+
+class TierSalesOut(Schema):
+    tier_id = fields.UUID()
+    name = fields.String()
+    currency = fields.String()
+    price_cents = fields.Integer()
+    capacity = fields.Integer()
+    sold = fields.Integer(metadata={"description": "seats of confirmed purchases"})
+    held = fields.Integer(metadata={"description": "seats reserved, not yet confirmed"})
+    available = fields.Integer(metadata={"description": "seats left now (live)"})
+    charged_cents = fields.Integer(metadata={"description": "every successful charge"})
+    refunded_cents = fields.Integer(metadata={"description": "every refund"})
+    revenue_cents = fields.Integer(metadata={"description": "charged minus refunded: kept"})
+
+
+class EventSalesOut(Schema):
+    event_id = fields.UUID()
+    tiers = fields.List(fields.Nested(TierSalesOut))
+
+
+class NotificationOut(Schema):
+    id = fields.UUID()
+    saga_id = fields.UUID()
+    status = fields.String(metadata={"description": "how the purchase ended: confirmed, "
+                                                    "canceled or failed"})
+    reason = fields.String(allow_none=True)
+    subject = fields.String()
+    body = fields.String()
+    amount_cents = fields.Integer(allow_none=True)
+    currency = fields.String(allow_none=True)
+    ticket_ids = fields.List(fields.UUID())
+    created_at = fields.AwareDateTime()
+
+
+class NotificationPage(Schema):
+    items = fields.List(fields.Nested(NotificationOut))
+    next_cursor = fields.String(allow_none=True)

@@ -15,6 +15,20 @@ def test_the_openapi_document_lists_every_route_and_its_security(api, app):
     assert "422" in paths["/saga/start"]["post"]["responses"]
 
 
+def test_cancel_sales_and_notifications_are_documented_with_their_answers(api):
+    paths = api.client.get("/openapi.json").get_json()["paths"]
+    bearer = [{"apiKey": [], "bearer": []}]
+
+    cancel = paths["/sagas/{saga_id}/cancel"]["post"]
+    assert cancel["security"] == bearer and {"200", "202", "404", "409"} <= set(cancel["responses"])
+    for path in ("/events/{event_id}/sagas", "/events/{event_id}/sales",
+                 "/users/me/notifications"):
+        assert paths[path]["get"]["security"] == bearer, path
+    sales = paths["/events/{event_id}/sales"]["get"]["responses"]
+    assert "404" in sales and "200" in sales
+    assert "status" in {p["name"] for p in paths["/events/{event_id}/sagas"]["get"]["parameters"]}
+
+
 def test_swagger_ui_is_served_at_docs(api):
     r = api.client.get("/docs")
 

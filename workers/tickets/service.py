@@ -193,7 +193,8 @@ def confirm_seats(*, saga_id) -> dict:
             if hold.status == "held":
                 _issue_tickets(s, hold)
             ids = s.scalars(select(Ticket.id).where(Ticket.hold_id == hold.id).order_by(Ticket.id))
-            confirmed = {"saga_id": saga_id, "ticket_ids": list(ids)}
+            confirmed = {"saga_id": saga_id, "ticket_ids": list(ids),
+                         "amount_cents": hold.amount_cents, "currency": hold.currency}
     if expired:  # raised after the commit, so that the expiry itself is kept
         raise HoldExpired(f"the hold of saga {saga_id} expired before confirmation")
     return confirmed
