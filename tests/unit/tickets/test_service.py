@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 
 from workers.db import transaction
 from workers.steps import utcnow
-from workers.tickets import holds, service
+from workers.tickets import holds, queries, service
 from workers.tickets.errors import (
     EventNotOnSale, HoldExpired, HoldNotFound, HoldReleased, NotAllowed, OrderLimitExceeded,
     SoldOut, TierNotFound,
@@ -216,6 +216,19 @@ def test_a_reserve_short_of_seats_reclaims_overdue_holds_first():
 
     assert hold_of(overdue).status == "expired"
     assert available(tier_id) == 0
+
+
+def test_seats_of_overdue_holds_are_shown_as_available_before_they_are_reclaimed():
+    event_id, tier_id = new_event(capacity=5)
+    overdue = reserve(event_id, tier_id, 2)
+    reserve(event_id, tier_id, 1)
+    make_overdue(overdue["saga_id"])
+
+    [tier] = queries.get_event(event_id)["tiers"]
+
+    assert tier["available"] == 4
+    assert available(tier_id) == 2  # nothing was reclaimed by looking
+    assert hold_of(overdue["saga_id"]).status == "held"
 
 
 def test_a_hold_inside_its_time_is_not_reclaimed():
