@@ -15,13 +15,16 @@ from dataclasses import dataclass, field
 
 import pytest
 
-import settings
-from workers import db
+# Nothing of ours is imported at module level: this file loads before tests/conftest.py
+# points the run at its services, and importing ``workers`` would read the settings early.
 
 
 @contextmanager
 def _database(url: str):
     """This process uses the database at ``url`` inside the block, and its own after."""
+    import settings
+    from workers import db
+
     saved_env = os.environ.get("DATABASE_URL")
     saved = (settings._current, db._engine, db._engine_pid, db._sessions)
     os.environ["DATABASE_URL"] = url

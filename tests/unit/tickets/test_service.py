@@ -1,61 +1,22 @@
-"""Rules of the tickets service (reserve, confirm, release, holds), on a migrated SQLite file."""
+"""Rules of the tickets service (events, reserve, confirm, release), on a migrated SQLite file."""
 import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
 
+from tests.unit.tickets.support import (
+    BUYER, ORGANIZER, available, hold_of, make_overdue, new_event, reserve, tickets_of,
+)
 from workers.db import transaction
 from workers.steps import utcnow
-from workers.tickets import holds, service
+from workers.tickets import service
 from workers.tickets.errors import (
     EventNotOnSale, HoldExpired, HoldNotFound, HoldReleased, NotAllowed, OrderLimitExceeded,
     SoldOut, TierNotFound,
 )
-from workers.tickets.models import Event, Hold, Ticket, Tier
+from workers.tickets.models import Event, Tier
 
 pytestmark = pytest.mark.usefixtures("sqlite_db")
-
-ORGANIZER = uuid.uuid4()
-BUYER = uuid.uuid4()
-
-
-def new_event(capacity=10, price_cents=2500, max_per_order=None, **options):
-    """An event with one tier; its id and the tier's id."""
-    tier = {"name": "General", "price_cents": price_cents, "currency": "eur",
-            "capacity": capacity, "max_per_order": max_per_order}
-    event_id = service.create_event(name="Jazz night", venue="Hall A",
-                                    starts_at=utcnow() + timedelta(days=30), tiers=[tier],
-                                    created_by=ORGANIZER, **options)
-    with transaction() as s:
-        return event_id, s.scalar(select(Tier.id).where(Tier.event_id == event_id))
-
-
-def reserve(event_id, tier_id, quantity, saga_id=None):
-    return service.reserve_seats(saga_id=saga_id or uuid.uuid4(), user_id=BUYER,
-                                 event_id=event_id, tier_id=tier_id, quantity=quantity)
-
-
-def available(tier_id) -> int:
-    with transaction() as s:
-        return s.get(Tier, tier_id).available
-
-
-def hold_of(saga_id) -> Hold | None:
-    with transaction() as s:
-        return s.scalar(select(Hold).where(Hold.saga_id == saga_id))
-
-
-def tickets_of(saga_id) -> list[Ticket]:
-    with transaction() as s:
-        return list(s.scalars(select(Ticket).where(Ticket.saga_id == saga_id)))
-
-
-def make_overdue(saga_id) -> None:
-    """Move a hold's expiry into the past, as if its time had run out."""
-    with transaction() as s:
-        s.execute(update(Hold).where(Hold.saga_id == saga_id)
-                  .values(expires_at=utcnow() - timedelta(seconds=1)))
 
 
 # --- events ------------------------------------------------------------------------------
@@ -206,29 +167,6 @@ def test_a_tier_of_another_event_is_not_found():
         reserve(event_id, other_tier, 1)
 
 
-def test_a_reserve_short_of_seats_reclaims_overdue_holds_first():
-    event_id, tier_id = new_event(capacity=2)
-    overdue = uuid.uuid4()
-    reserve(event_id, tier_id, 2, overdue)
-    make_overdue(overdue)
-
-    reserve(event_id, tier_id, 2)
-
-    assert hold_of(overdue).status == "expired"
-    assert available(tier_id) == 0
-
-
-def test_a_hold_inside_its_time_is_not_reclaimed():
-    event_id, tier_id = new_event(capacity=2)
-    kept = uuid.uuid4()
-    reserve(event_id, tier_id, 2, kept)
-
-    with pytest.raises(SoldOut):
-        reserve(event_id, tier_id, 1)
-
-    assert hold_of(kept).status == "held"
-
-
 # --- confirm -----------------------------------------------------------------------------
 
 def test_confirming_issues_one_valid_ticket_per_seat():
@@ -334,37 +272,3 @@ def test_releasing_a_refused_or_expired_hold_gives_nothing_back():
         assert service.release_seats(saga_id=saga_id, user_id=BUYER, tier_id=tier_id)["released"] == 0
 
     assert available(tier_id) == 0
-
-
-# --- the sweeper -------------------------------------------------------------------------
-
-def test_the_sweeper_expires_overdue_holds_and_tells_each_saga_once():
-    event_id, tier_id = new_event(capacity=5)
-    overdue, current = reserve(event_id, tier_id, 2), reserve(event_id, tier_id, 1)
-    make_overdue(overdue["saga_id"])
-    told = []
-
-    assert holds.sweep(told.append) == 1
-    assert holds.sweep(told.append) == 0
-
-    assert told == [overdue["saga_id"]]
-    assert hold_of(overdue["saga_id"]).status == "expired"
-    assert hold_of(current["saga_id"]).status == "held"
-    assert available(tier_id) == 4
-
-
-def test_a_notice_that_could_not_be_sent_is_sent_by_the_next_sweep():
-    event_id, tier_id = new_event(capacity=5)
-    held = reserve(event_id, tier_id, 2)
-    make_overdue(held["saga_id"])
-
-    def broker_down(saga_id):
-        raise ConnectionError("broker down")
-
-    with pytest.raises(ConnectionError):
-        holds.sweep(broker_down)
-    told = []
-    holds.sweep(told.append)
-
-    assert told == [held["saga_id"]]
-    assert available(tier_id) == 5  # expired once, seats given back once
