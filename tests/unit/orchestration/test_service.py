@@ -113,10 +113,12 @@ def test_outcomes_move_the_saga_forward_and_record_each_step(sent):
     assert saga(saga_id).status == "reserved"
     service.record_outcome(outcome(saga_id, "PaymentCaptured", "charge"))
     assert saga(saga_id).status == "paid"
-    service.record_outcome(outcome(saga_id, "SeatsConfirmed", "confirm"))
+    service.record_outcome(outcome(saga_id, "SeatsConfirmed", "confirm", ticket_ids=[]))
 
     record = saga(saga_id)
     assert (record.status, record.amount_cents, record.currency) == ("confirmed", 5000, "EUR")
+    (completed,), = sent.args_of("users.saga_completed")
+    assert (completed["saga_id"], completed["status"]) == (str(saga_id), "confirmed")
     assert [(st.name, st.status) for st in record.steps] == [
         ("reserve", "succeeded"), ("charge", "succeeded"), ("confirm", "succeeded")]
 
@@ -183,7 +185,9 @@ def test_a_reserve_that_took_nothing_cancels_without_compensation(sent, error_ty
     record = saga(saga_id)
     assert (record.status, record.reason) == ("canceled", reason)
     assert [(st.name, st.status) for st in record.steps] == [("reserve", "failed")]
-    assert sent.messages == []
+    assert sent.names() == ["users.saga_completed"]
+    (completed,), = sent.args_of("users.saga_completed")
+    assert (completed["status"], completed["reason"]) == ("canceled", reason)
 
 
 @pytest.mark.parametrize("step, error_type, reason", [
@@ -230,7 +234,9 @@ def test_a_failed_compensation_step_leaves_the_saga_failed_for_an_operator(sent,
     record = saga(saga_id)
     assert record.status == "failed"
     assert record.error == f"{step} failed: OperationalError: database gone"
-    assert sent.messages == []
+    assert sent.names() == ["users.saga_completed"]
+    (completed,), = sent.args_of("users.saga_completed")
+    assert (completed["saga_id"], completed["status"]) == (str(saga_id), "failed")
 
 
 @pytest.mark.parametrize("status", ["confirmed", "canceled", "failed"])
