@@ -6,11 +6,12 @@ BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help install run demo test test-unit test-services migrate check-compose bench chaos clean
+.PHONY: help install run demo test test-unit test-services lint migrate check-compose bench chaos clean
 
 help:
 	@echo "make run    - install, migrate and start gateway, workers, beat and Flower"
 	@echo "make test   - install and run the whole test suite"
+	@echo "make lint   - check the architecture's import contracts (pyproject.toml)"
 	@echo "make demo   - a scripted purchase against a running 'make run'"
 
 $(STAMP): requirements-dev.lock pyproject.toml
@@ -43,6 +44,11 @@ demo: install
 # except under CI=true, where a missing service or any skipped test fails the run.
 test: install
 	python -m pytest -ra $(PYTEST_ARGS)
+
+# The import contracts of [tool.importlinter] in pyproject.toml: contracts import nothing
+# of ours, the domains are independent, the gateway stands above the workers.
+lint: install
+	lint-imports
 
 # Benchmarks on the local RabbitMQ, PostgreSQL and Redis (throwaway database and vhost).
 bench: install

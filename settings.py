@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from click import ClickException
+
 ROOT = Path(__file__).resolve().parent
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
 DEV_API_KEY_PEPPER = "dev-only-api-key-pepper"
@@ -18,8 +20,12 @@ FAIL_CONFIRM_TIER = "__fail_confirm__"
 CRASH_CONFIRM_TIER = "__crash_confirm__"
 
 
-class ConfigurationError(RuntimeError):
-    """Raised when the environment cannot run the requested mode safely."""
+class ConfigurationError(ClickException, RuntimeError):
+    """Raised when the environment cannot run the requested mode safely.
+
+    A click exception, so that every command line (``flask``, ``celery``) reports it as
+    one line, ``Error: ...``, and exits 1 before doing anything.
+    """
 
 
 @dataclass(frozen=True)
@@ -62,7 +68,8 @@ class Settings:
         settings = cls(
             env=e.get("BOXOFFICE_ENV", "development"),
             var_dir=var_dir,
-            database_url=e.get("DATABASE_URL") or f"sqlite:///{var_dir / 'boxoffice.db'}",
+            database_url=normalise_database_url(
+                e.get("DATABASE_URL") or f"sqlite:///{var_dir / 'boxoffice.db'}"),
             broker_url=e.get("CELERY_BROKER_URL") or "spool://",
             result_backend=e.get("CELERY_RESULT_BACKEND") or None,
             redis_url=e.get("REDIS_URL") or None,
@@ -88,6 +95,8 @@ class Settings:
             raise ConfigurationError(f"BOXOFFICE_ENV must be development or production, not {self.env!r}")
         if self.duplicate_publish and not self.fault_injection:
             raise ConfigurationError("BOXOFFICE_DUPLICATE_PUBLISH needs BOXOFFICE_FAULT_INJECTION=1")
+        check_database_url(self.database_url)
+        check_broker_url(self.broker_url)
         if self.env != "production":
             return
         if self.jwt_secret_key == DEV_JWT_SECRET or len(self.jwt_secret_key) < 32:
@@ -100,6 +109,55 @@ class Settings:
             raise ConfigurationError("production needs CELERY_BROKER_URL and DATABASE_URL of real servers")
         if self.ticket_signing_key == DEV_TICKET_SIGNING_KEY or len(self.ticket_signing_key) < 32:
             raise ConfigurationError("production needs TICKET_SIGNING_KEY set to a secret of 32+ characters")
+
+
+#: the PostgreSQL driver boxoffice ships with (psycopg2-binary)
+POSTGRES_SCHEME = "postgresql+psycopg2"
+_POSTGRES_ALIASES = ("postgresql", "postgres", POSTGRES_SCHEME)
+
+
+def normalise_database_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` (what hosts hand out) name our driver."""
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme.lower() in _POSTGRES_ALIASES:
+        return f"{POSTGRES_SCHEME}://{rest}"
+    return url
+
+
+def check_database_url(url: str) -> None:
+    """Refuse, at start, a database URL this installation cannot connect with."""
+    scheme = url.partition("://")[0].lower() if "://" in url else ""
+    if scheme in ("sqlite", "sqlite+pysqlite"):
+        return
+    if scheme != POSTGRES_SCHEME:
+        raise ConfigurationError(
+            "DATABASE_URL must be postgresql://user@host:5432/db (PostgreSQL, through the "
+            f"psycopg2 driver boxoffice ships) or sqlite:///path, not {_shown(scheme)}")
+    try:
+        import psycopg2  # noqa: F401
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"DATABASE_URL names PostgreSQL, but its driver psycopg2 is not installed: {exc}"
+        ) from exc
+
+
+#: message transports a boxoffice worker runs on (RabbitMQ; the embedded spool)
+_BROKER_SCHEMES = ("amqp", "amqps", "pyamqp", "spool")
+
+
+def check_broker_url(url: str) -> None:
+    """Refuse, at start, a broker URL our queues cannot run on (quorum queues, DLX)."""
+    parts = [p.strip() for p in url.split(";") if p.strip()]  # failover: a;b
+    schemes = {p.partition("://")[0].lower() if "://" in p else "" for p in parts}
+    if not parts or not schemes <= set(_BROKER_SCHEMES):
+        raise ConfigurationError(
+            "CELERY_BROKER_URL must be a RabbitMQ URL (amqp://user:password@host:5672/vhost) "
+            f"or spool:// (embedded), not {_shown(max(schemes, default=''))}")
+
+
+def _shown(scheme: str) -> str:
+    """A URL's scheme for an error message (never the rest: it may hold a password)."""
+    return f"{scheme[:40]!r}" if scheme else "a value without a scheme://"
 
 
 _current: Settings | None = None

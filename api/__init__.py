@@ -2,6 +2,7 @@
 from flask import Flask
 from flask_smorest import Api
 
+from api import parsing  # noqa: F401  strict query strings, before any blueprint exists
 from settings import Settings, get_settings
 from workers import logs, telemetry
 
@@ -24,7 +25,7 @@ OPENAPI = {
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    from api import events, health, sagas, tickets, users
+    from api import events, health, sagas, sales, tickets, users
     from api.auth import init_auth
     from api.cli import register_commands
     from api.dashboard import register as register_dashboard
@@ -38,7 +39,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False
     init_auth(app, settings)
     api = Api(app)
-    for module in (health, users, events, sagas, tickets):
+    for module in (health, users, events, sales, sagas, tickets):
         api.register_blueprint(module.blp)
     register_graphql(app)
     register_dashboard(app, settings)

@@ -10,7 +10,8 @@ from flask import jsonify
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from workers.orchestration.errors import IdempotencyConflict
+from api.parsing import unknown_fields
+from workers.orchestration.errors import IdempotencyConflict, SagaAlreadyConfirmed, SagaNotFound
 from workers.steps import DomainError
 from workers.tickets.checkin import (
     TicketAlreadyUsed, TicketForAnotherEvent, TicketVoid, UnknownTicketCode,
@@ -26,6 +27,8 @@ DOMAIN_STATUS = {
     TierNotFound: (404, "no such ticket tier for this event"),
     NotAllowed: (403, None),
     IdempotencyConflict: (422, "this Idempotency-Key was already used with a different request"),
+    SagaNotFound: (404, "no such saga"),
+    SagaAlreadyConfirmed: (409, "this purchase is confirmed: it can no longer be canceled"),
     UnknownTicketCode: (404, "no ticket has this code"),
     TicketAlreadyUsed: (409, None),
     TicketVoid: (410, None),
@@ -43,8 +46,11 @@ def _http_error(exc: HTTPException):
     data = getattr(exc, "data", None) or {}
     errors = data.get("messages") or data.get("errors") or {}
     message = data.get("message")
-    if message is None:
-        message = "invalid request" if exc.code == 422 else exc.description
+    if message is None and exc.code == 422:
+        unknown = unknown_fields(errors)
+        message = f"unknown {', '.join(unknown)}" if unknown else "invalid request"
+    elif message is None:
+        message = exc.description
     response, code = error_response(exc.code, message, errors)
     for name, value in (data.get("headers") or {}).items():
         response.headers[name] = value

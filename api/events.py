@@ -1,27 +1,54 @@
 """Events and their ticket tiers, with live availability."""
 import uuid
+from datetime import datetime
 
 from flask.views import MethodView
+from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
 from flask_smorest import Blueprint, abort
 
 from api import pagination
 from api.auth import current_role, current_user_id, login_required
-from api.schemas import EventIn, EventOut, EventPage, EventPatch, PageArgs
+from api.schemas import EventIn, EventListArgs, EventOut, EventPage, EventPatch
 from workers.orchestration import service as orchestration
-from workers.tickets import queries, service
+from workers.tickets import catalogue, queries, service
 
 blp = Blueprint("events", __name__, description="Events, ticket tiers and availability")
+#: the key alone, or with a bearer token to see more (your drafts; admins: everything)
+OPTIONAL_BEARER = [{"apiKey": []}, {"apiKey": [], "bearer": []}]
+FILTERS = ("mine", "status", "starts_from", "starts_to", "venue", "q")
+
+
+def viewer() -> catalogue.Viewer:
+    """The caller of a route open to any key: the token's user if a token came (an
+    invalid or expired one is refused as on any route)."""
+    verify_jwt_in_request(optional=True)
+    identity = get_jwt_identity()
+    return catalogue.Viewer(uuid.UUID(identity), current_role()) if identity else catalogue.Viewer()
+
+
+def catalogue_page(who: catalogue.Viewer, args: dict) -> dict:
+    """A page of the events ``who`` may see, as ``EventListArgs`` asked: REST and GraphQL."""
+    if args.get("mine") and who.user_id is None:
+        abort(401, message="mine=true needs a bearer token")
+    after = pagination.decode(args["cursor"], datetime.fromisoformat, uuid.UUID)
+    filters = catalogue.Filters(**{name: args.get(name) for name in FILTERS})
+    items = catalogue.list_events(who, filters, limit=args["limit"] + 1, after=after)
+    return pagination.page(items, args["limit"],
+                           key=lambda e: (e["starts_at"].isoformat(), e["id"]))
 
 
 @blp.route("/events")
 class Events(MethodView):
-    @blp.arguments(PageArgs, location="query")
+    @blp.arguments(EventListArgs, location="query")
     @blp.response(200, EventPage)
+    @blp.doc(security=OPTIONAL_BEARER)
     def get(self, args):
-        """List events with their tiers and live availability"""
-        after = pagination.decode(args["cursor"], uuid.UUID)
-        items = queries.list_events(limit=args["limit"] + 1, after=after and after[0])
-        return pagination.page(items, args["limit"], key=lambda e: (e["id"],))
+        """The catalogue: events on sale or sold out, soonest first
+
+        With a bearer token, `mine=true` lists your own events, drafts included; admins
+        see every event (and may filter by any `status`).
+        """
+        return catalogue_page(viewer(), args)
 
     @login_required("organizer", "admin")
     @blp.arguments(EventIn)
@@ -35,9 +62,11 @@ class Events(MethodView):
 @blp.route("/events/<uuid:event_id>")
 class Event(MethodView):
     @blp.response(200, EventOut)
+    @blp.doc(security=OPTIONAL_BEARER)
     def get(self, event_id):
-        """One event with its tiers and live availability"""
-        event = queries.get_event(event_id)
+        """One event with its tiers and live availability (a draft: its organizer, staff
+        and admins only)"""
+        event = catalogue.visible_event(event_id, viewer())
         if event is None:
             abort(404, message="no such event")
         return event

@@ -12,6 +12,7 @@ from api.schemas import SagaListArgs, SagaOut, SagaPage, StartPurchaseIn, StartP
 from workers.orchestration import queries, service
 from workers.payments.service import payment_of_saga
 from workers.tickets import queries as tickets
+from workers.tickets.errors import EventNotOnSale, OrderLimitExceeded, TierNotFound
 
 blp = Blueprint("sagas", __name__, description="Purchases, each run as a saga")
 
@@ -25,13 +26,13 @@ def begin_purchase(user_id, body: dict, idempotency_key: str | None) -> dict:
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
         abort(422, message="Idempotency-Key must be 1-200 characters",
               errors={"headers": {"Idempotency-Key": ["must be 1-200 characters"]}})
-    tier = tickets.purchasable_tier(body["event_id"], body["tier_id"])
-    if tier is None:
+    try:
+        tickets.check_purchase(body["event_id"], body["tier_id"], body["quantity"])
+    except (TierNotFound, EventNotOnSale):
         abort(422, message="no such ticket tier on sale for this event",
               errors={"json": {"tier_id": ["no such ticket tier on sale for this event"]}})
-    if body["quantity"] > tier["max_per_order"]:
-        message = f"at most {tier['max_per_order']} tickets of this tier per order"
-        abort(422, message=message, errors={"json": {"quantity": [message]}})
+    except OrderLimitExceeded as refused:
+        abort(422, message=str(refused), errors={"json": {"quantity": [str(refused)]}})
     saga_id, created = service.start_purchase(user_id=user_id, idempotency_key=idempotency_key,
                                               **body)
     status = "pending" if created else queries.get_saga(saga_id)["status"]
@@ -70,6 +71,37 @@ class Saga(MethodView):
         if saga is None or (saga["user_id"] != current_user_id() and current_role() != "admin"):
             abort(404, message="no such saga")
         return _full(saga)
+
+
+def cancel_purchase(user_id, role: str, saga_id) -> tuple[dict, bool]:
+    """Cancel a buyer's unfinished purchase: the one path for REST and GraphQL alike.
+
+    Returns the saga and whether a compensation is under way (``False``: it had already
+    ended). Aborts 404 for a saga that is not the caller's (admins: any), 409 once confirmed.
+    """
+    saga = queries.get_saga(saga_id)
+    if saga is None or (saga["user_id"] != user_id and role != "admin"):
+        abort(404, message="no such saga")
+    status = service.cancel_by_buyer(saga_id)
+    return _full(queries.get_saga(saga_id)), status == "compensating"
+
+
+@blp.route("/sagas/<uuid:saga_id>/cancel", methods=["POST"])
+@login_required()
+@blp.response(200, SagaOut, description="the purchase had already ended; nothing changed")
+@blp.alt_response(202, schema=SagaOut,
+                  description="compensation under way: refund if charged, release the seats")
+@blp.alt_response(404, description="no such purchase of yours")
+@blp.alt_response(409, description="the purchase is confirmed: it can no longer be canceled")
+def cancel(saga_id):
+    """Cancel your unfinished purchase (refund, release; reason `buyer_canceled`)
+
+    A purchase not yet confirmed is undone: refunded if it was charged, its seats
+    released; it ends `canceled` with reason `buyer_canceled`. Follow it with
+    `GET /sagas/{id}`. Canceling again changes nothing and answers the saga as it stands.
+    """
+    saga, compensating = cancel_purchase(current_user_id(), current_role(), saga_id)
+    return saga, 202 if compensating else 200
 
 
 @blp.route("/sagas")

@@ -1,14 +1,24 @@
-"""Request and response shapes of the HTTP API (they also make the OpenAPI document)."""
-from marshmallow import EXCLUDE, Schema, fields, validate
+"""Request and response shapes of the HTTP API (they also make the OpenAPI document).
 
+Requests are strict: a field a schema does not declare is refused (422 naming it), in
+bodies and query strings alike (``api.parsing``), and a body's integers must be JSON
+integers (``2.9`` and ``"1"`` are refused, not rounded or parsed).
+"""
+from functools import partial
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from workers.tickets.models import MAX_PER_ORDER
 from workers.users.models import ROLES
 
 Currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z]{3}$"))
+#: an integer of a request body (query strings are text: their integers are parsed)
+Int = partial(fields.Integer, strict=True)
 
 
 class StrictSchema(Schema):
     class Meta:
-        unknown = EXCLUDE
+        unknown = RAISE
 
 
 class RegisterIn(StrictSchema):
@@ -46,19 +56,20 @@ class LogoutIn(StrictSchema):
 
 class TierIn(StrictSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    price_cents = fields.Integer(required=True, validate=validate.Range(min=0, max=10**9))
+    price_cents = Int(required=True, validate=validate.Range(min=0, max=10**9))
     currency = Currency
-    capacity = fields.Integer(required=True, validate=validate.Range(min=0, max=10**7))
-    max_per_order = fields.Integer(load_default=10, validate=validate.Range(min=1, max=100))
+    capacity = Int(required=True, validate=validate.Range(min=0, max=10**7))
+    max_per_order = Int(load_default=10, validate=validate.Range(min=1, max=MAX_PER_ORDER),
+                        metadata={"description": "the most seats of this tier in one order"})
 
 
 class TierPatch(StrictSchema):
     id = fields.UUID(load_default=None)
     name = fields.String(validate=validate.Length(min=1, max=100))
-    price_cents = fields.Integer(validate=validate.Range(min=0, max=10**9))
+    price_cents = Int(validate=validate.Range(min=0, max=10**9))
     currency = fields.String(validate=validate.Regexp(r"^[A-Za-z]{3}$"))
-    capacity = fields.Integer(validate=validate.Range(min=0, max=10**7))
-    max_per_order = fields.Integer(validate=validate.Range(min=1, max=100))
+    capacity = Int(validate=validate.Range(min=0, max=10**7))
+    max_per_order = Int(validate=validate.Range(min=1, max=MAX_PER_ORDER))
 
 
 EVENT_STATUSES = ("draft", "on_sale", "sold_out", "canceled")
@@ -67,7 +78,7 @@ EVENT_STATUSES = ("draft", "on_sale", "sold_out", "canceled")
 class EventOptions(StrictSchema):
     status = fields.String(validate=validate.OneOf(EVENT_STATUSES[:3]),
                            metadata={"description": "cancel with POST /events/{id}/cancel"})
-    hold_seconds = fields.Integer(validate=validate.Range(min=1, max=86400), metadata={
+    hold_seconds = Int(validate=validate.Range(min=1, max=86400), metadata={
         "description": "how long a reservation holds seats (default 900)"})
     sale_starts_at = fields.AwareDateTime(allow_none=True)
     sale_ends_at = fields.AwareDateTime(allow_none=True)
@@ -115,6 +126,22 @@ class PageArgs(StrictSchema):
     cursor = fields.String(load_default=None)
 
 
+class EventListArgs(PageArgs):
+    mine = fields.Boolean(load_default=False, metadata={
+        "description": "only your own events, drafts included (needs a bearer token)"})
+    status = fields.String(load_default=None, validate=validate.OneOf(EVENT_STATUSES), metadata={
+        "description": "only events of this status, among those you may see (buyers: "
+                       "on_sale, sold_out; admins: all)"})
+    starts_from = fields.AwareDateTime(data_key="from", load_default=None, metadata={
+        "description": "events starting at or after this time (ISO 8601, e.g. 2031-05-01T00:00:00Z)"})
+    starts_to = fields.AwareDateTime(data_key="to", load_default=None, metadata={
+        "description": "events starting before this time"})
+    venue = fields.String(load_default=None, validate=validate.Length(min=1, max=200),
+                          metadata={"description": "events at this venue (any case)"})
+    q = fields.String(load_default=None, validate=validate.Length(min=1, max=200),
+                      metadata={"description": "events whose name contains this (any case)"})
+
+
 class EventPage(Schema):
     items = fields.List(fields.Nested(EventOut))
     next_cursor = fields.String(allow_none=True)
@@ -123,7 +150,8 @@ class EventPage(Schema):
 class StartPurchaseIn(StrictSchema):
     event_id = fields.UUID(required=True)
     tier_id = fields.UUID(required=True)
-    quantity = fields.Integer(required=True, validate=validate.Range(min=1, max=10))
+    quantity = Int(required=True, validate=validate.Range(min=1, max=MAX_PER_ORDER), metadata={
+        "description": "seats to buy: at most the tier's max_per_order"})
     payment_token = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
@@ -217,3 +245,41 @@ class CheckInRefused(Schema):
     errors = fields.Dict()
     ticket_id = fields.UUID(metadata={"description": "409 only: the ticket already used"})
     used_at = fields.AwareDateTime(metadata={"description": "409 only: when it was checked in"})
+
+
+class TierSalesOut(Schema):
+    tier_id = fields.UUID()
+    name = fields.String()
+    currency = fields.String()
+    price_cents = fields.Integer()
+    capacity = fields.Integer()
+    sold = fields.Integer(metadata={"description": "seats of confirmed purchases"})
+    held = fields.Integer(metadata={"description": "seats reserved, not yet confirmed"})
+    available = fields.Integer(metadata={"description": "seats left now (live)"})
+    charged_cents = fields.Integer(metadata={"description": "every successful charge"})
+    refunded_cents = fields.Integer(metadata={"description": "every refund"})
+    revenue_cents = fields.Integer(metadata={"description": "charged minus refunded: kept"})
+
+
+class EventSalesOut(Schema):
+    event_id = fields.UUID()
+    tiers = fields.List(fields.Nested(TierSalesOut))
+
+
+class NotificationOut(Schema):
+    id = fields.UUID()
+    saga_id = fields.UUID()
+    status = fields.String(metadata={"description": "how the purchase ended: confirmed, "
+                                                    "canceled or failed"})
+    reason = fields.String(allow_none=True)
+    subject = fields.String()
+    body = fields.String()
+    amount_cents = fields.Integer(allow_none=True)
+    currency = fields.String(allow_none=True)
+    ticket_ids = fields.List(fields.UUID())
+    created_at = fields.AwareDateTime()
+
+
+class NotificationPage(Schema):
+    items = fields.List(fields.Nested(NotificationOut))
+    next_cursor = fields.String(allow_none=True)

@@ -1,12 +1,17 @@
 """Accounts and sessions: register, log in, refresh, log out, profile."""
+import uuid
 from datetime import datetime, timezone
 
 from flask.views import MethodView
 from flask_jwt_extended import decode_token, get_jwt
 from flask_smorest import Blueprint, abort
 
+from api import pagination
 from api.auth import current_user_id, issue_tokens, login_required
-from api.schemas import LoginIn, LogoutIn, ProfilePatch, RegisterIn, TokensOut, UserOut
+from api.schemas import (
+    LoginIn, LogoutIn, NotificationPage, PageArgs, ProfilePatch, RegisterIn, TokensOut, UserOut,
+)
+from workers.users import notifications
 from workers.users import service as users
 
 blp = Blueprint("users", __name__, description="Accounts and authentication")
@@ -44,6 +49,22 @@ class Me(MethodView):
         """Close your account: it is deactivated now and its personal data scrubbed"""
         users.close_account(current_user_id())
         _revoke(get_jwt())
+
+
+@blp.route("/users/me/notifications")
+class MyNotifications(MethodView):
+    decorators = [login_required()]
+
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, NotificationPage)
+    @blp.doc(security=[{"apiKey": [], "bearer": []}])
+    def get(self, args):
+        """What you were told when each of your purchases ended, newest first"""
+        before = pagination.decode(args["cursor"], datetime.fromisoformat, uuid.UUID)
+        items = notifications.notifications_of(current_user_id(), limit=args["limit"] + 1,
+                                               before=before)
+        return pagination.page(items, args["limit"],
+                               key=lambda n: (n["created_at"].isoformat(), n["id"]))
 
 
 @blp.route("/auth/login", methods=["POST"])

@@ -2,10 +2,12 @@
 offenders (saga ids with what is known about them), never a bare ``False``."""
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 
-import psycopg
+import psycopg2
 
 TERMINAL = ("confirmed", "canceled", "failed")
 SOLD = ("valid", "used")
@@ -25,8 +27,23 @@ class Check:
 
 
 def plain_url(database_url: str) -> str:
-    """A libpq URL for a SQLAlchemy ``postgresql+psycopg://`` one."""
-    return database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    """A libpq URL for a SQLAlchemy one (``postgresql+psycopg2://``, ``postgres://``)."""
+    return re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql://", database_url, count=1)
+
+
+@contextmanager
+def connect(database_url: str, *, timeout: int):
+    """A read-only psycopg2 connection, closed on exit."""
+    with closing(psycopg2.connect(plain_url(database_url), connect_timeout=timeout)) as conn:
+        conn.set_session(readonly=True)  # one transaction: a consistent snapshot
+        yield conn
+
+
+def select(conn, sql: str, params=None) -> list[dict]:
+    with conn.cursor() as cur:
+        cur.execute(sql, params)
+        names = [d.name for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
 @dataclass
@@ -43,11 +60,9 @@ class Snapshot:
 
     @classmethod
     def read(cls, database_url: str) -> Snapshot:
-        with psycopg.connect(plain_url(database_url), connect_timeout=5) as conn:
+        with connect(database_url, timeout=5) as conn:
             def rows(sql):
-                cur = conn.execute(sql)
-                names = [d.name for d in cur.description]
-                return [dict(zip(names, r)) for r in cur.fetchall()]
+                return select(conn, sql)
 
             sagas = {str(r["id"]): r for r in rows(
                 "SELECT id, status, reason, error, tier_id, quantity, amount_cents, "

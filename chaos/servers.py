@@ -183,11 +183,15 @@ class ThrowawayPostgres:
             return None
 
     def create_database(self, name: str) -> str:
-        import psycopg
+        from contextlib import closing
 
-        with psycopg.connect(self.admin_url, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
+        import psycopg2
+
+        with closing(psycopg2.connect(self.admin_url, connect_timeout=5)) as conn:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute(f'CREATE DATABASE "{name}"')
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
 
     def close(self) -> None:
         try:

@@ -6,10 +6,10 @@ import logging
 import time
 from collections import Counter
 
-import psycopg
+import psycopg2
 
 from chaos import queues
-from chaos.invariants import TERMINAL, Check, Snapshot, every_saga_terminal, plain_url
+from chaos.invariants import TERMINAL, Check, Snapshot, connect, every_saga_terminal, select
 from chaos.procs import wait_for
 from chaos.stack import Stack
 
@@ -19,11 +19,11 @@ log = logging.getLogger("chaos")
 def stuck_saga_ids(database_url: str) -> list[str] | None:
     """Ids of sagas not yet terminal; ``None`` while the database does not answer."""
     try:
-        with psycopg.connect(plain_url(database_url), connect_timeout=3) as conn:
-            rows = conn.execute("SELECT id FROM orchestration_sagas WHERE status <> ALL(%s)",
-                                (list(TERMINAL),)).fetchall()
-        return [str(r[0]) for r in rows]
-    except psycopg.Error:
+        with connect(database_url, timeout=3) as conn:
+            rows = select(conn, "SELECT id FROM orchestration_sagas WHERE status <> ALL(%s)",
+                          (list(TERMINAL),))
+        return [str(r["id"]) for r in rows]
+    except psycopg2.Error:
         return None
 
 
@@ -72,7 +72,7 @@ def _describe_stuck(database_url: str) -> dict:
     """The sagas not terminal now, each as it stands."""
     try:
         snap = Snapshot.read(database_url)
-    except psycopg.Error:
+    except psycopg2.Error:
         return {sid: {"saga": sid, "status": "?"} for sid in stuck_saga_ids(database_url) or []}
     return {sid: snap.describe(sid) for sid, s in snap.sagas.items() if s["status"] not in TERMINAL}
 

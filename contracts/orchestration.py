@@ -1,4 +1,5 @@
-"""Contracts of the orchestration domain: how a saga learns that a step failed."""
+"""Contracts of the orchestration domain: how a saga learns that a step failed, and how
+the rest of the system learns that a saga ended."""
 from marshmallow import fields, validate
 
 from contracts.base import Contract
@@ -24,3 +25,24 @@ class CancelEventSagas(Contract):
     name = "CancelEventSagas"
     event_id = fields.UUID(required=True)
     after = fields.UUID(load_default=None, allow_none=True)
+
+
+class SagaCompleted(Contract):
+    """A saga reached a terminal status: ``confirmed``, ``canceled`` or ``failed``.
+
+    One is published (through the outbox) for every transition into a terminal status. A
+    saga may make two: ``failed`` and then, once an operator re-runs its compensation,
+    ``canceled``; or ``confirmed`` and then ``canceled`` when its event is canceled.
+    Consumers key on ``(saga_id, status)``: a repeated delivery of one is the same event.
+    """
+
+    name = "SagaCompleted"
+    saga_id = fields.UUID(required=True)
+    user_id = fields.UUID(required=True)
+    status = fields.String(required=True,
+                           validate=validate.OneOf(("confirmed", "canceled", "failed")))
+    reason = fields.String(load_default=None, allow_none=True)
+    amount_cents = fields.Integer(load_default=None, allow_none=True)
+    currency = fields.String(load_default=None, allow_none=True)
+    ticket_ids = fields.List(fields.UUID(), load_default=list)
+    completed_at = fields.AwareDateTime(required=True)

@@ -32,6 +32,9 @@ class SeatsConfirmed(Contract):
     name = "SeatsConfirmed"
     saga_id = fields.UUID(required=True)
     ticket_ids = fields.List(fields.UUID(), required=True)
+    #: what the confirmed seats cost, so the saga knows it even before the reserve's record
+    amount_cents = fields.Integer(load_default=None, allow_none=True)
+    currency = fields.String(load_default=None, allow_none=True)
     step = fields.Nested(StepTiming, required=True)
 
 

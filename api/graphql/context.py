@@ -15,6 +15,7 @@ from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import PyJWTError
 
 from api.graphql.errors import refusal
+from workers.tickets.catalogue import Viewer
 
 AUTHENTICATION_REQUIRED = "authentication required"
 
@@ -51,3 +52,8 @@ class Context:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def viewer(self) -> Viewer:
+        """Who asks, for what they may see (no user without a usable token)."""
+        return Viewer(self.user_id, self.role)

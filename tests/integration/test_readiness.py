@@ -8,7 +8,7 @@ from workers import health
 
 
 def test_a_part_that_is_down_is_named_without_its_exception_text(api, monkeypatch, caplog):
-    dead = create_engine("postgresql+psycopg://postgres@127.0.0.1:9/none",
+    dead = create_engine("postgresql://postgres@127.0.0.1:9/none",
                          connect_args={"connect_timeout": 2})
     monkeypatch.setattr(health, "engine", lambda: dead)
 

@@ -27,8 +27,7 @@ class TestServices:
 
     @property
     def database_url(self) -> str:
-        base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-        return f"{base}/{self.database}"
+        return f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{self.database}"
 
     @property
     def broker_url(self) -> str:
@@ -45,17 +44,29 @@ def _rabbitmqctl(*args: str) -> None:
         raise Unavailable(f"rabbitmqctl {args[0]} failed: {done.stderr.strip()[:200]}")
 
 
+def _admin_sql(statement: str) -> None:
+    """Run one statement outside a transaction (CREATE/DROP DATABASE) as the admin."""
+    import psycopg2
+
+    conn = psycopg2.connect(PG_ADMIN_URL, connect_timeout=3)
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(statement)
+    finally:
+        conn.close()
+
+
 def provision() -> TestServices:
     """Create the database and vhost; raise ``Unavailable`` saying what is missing."""
-    import psycopg
+    import psycopg2
     import redis
 
     suffix = uuid.uuid4().hex[:10]
     services = TestServices(database=f"boxoffice_test_{suffix}", vhost=f"boxoffice-test-{suffix}")
     try:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'CREATE DATABASE "{services.database}"')
-    except psycopg.Error as exc:
+        _admin_sql(f'CREATE DATABASE "{services.database}"')
+    except psycopg2.Error as exc:
         raise Unavailable(f"PostgreSQL at {PG_ADMIN_URL}: {exc}".strip()) from exc
     try:
         client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
@@ -85,12 +96,11 @@ def _check_rabbit() -> None:
 
 
 def drop(services: TestServices) -> None:
-    import psycopg
+    import psycopg2
 
     try:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{services.database}" WITH (FORCE)')
-    except psycopg.Error:
+        _admin_sql(f'DROP DATABASE IF EXISTS "{services.database}" WITH (FORCE)')
+    except psycopg2.Error:
         pass
     try:
         _rabbitmqctl("delete_vhost", services.vhost)

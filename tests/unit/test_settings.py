@@ -17,7 +17,7 @@ def production():
     """A complete production environment; tests spoil one thing each."""
     return {
         "BOXOFFICE_ENV": "production",
-        "DATABASE_URL": "postgresql+psycopg://boxoffice:pw@db:5432/boxoffice",
+        "DATABASE_URL": "postgresql://boxoffice:pw@db:5432/boxoffice",
         "CELERY_BROKER_URL": "amqp://boxoffice:pw@rabbitmq:5672//",
         "CELERY_RESULT_BACKEND": "redis://redis:6379/1",
         "REDIS_URL": "redis://redis:6379/0",
@@ -97,13 +97,13 @@ def test_from_env_reads_os_environ_without_a_mapping(monkeypatch):
 
 def test_development_reads_every_override():
     s = Settings.from_env({
-        "DATABASE_URL": "postgresql+psycopg://u:p@h/db", "CELERY_BROKER_URL": "amqp://h//",
+        "DATABASE_URL": "postgresql+psycopg2://u:p@h/db", "CELERY_BROKER_URL": "amqp://h//",
         "CELERY_RESULT_BACKEND": "redis://h/1", "REDIS_URL": "redis://h/0",
         "PAYMENT_LATENCY_MS": "250", "JWT_ACCESS_MINUTES": "5", "JWT_REFRESH_DAYS": "7",
     })
 
     assert (s.database_url, s.broker_url, s.result_backend, s.redis_url) == (
-        "postgresql+psycopg://u:p@h/db", "amqp://h//", "redis://h/1", "redis://h/0")
+        "postgresql+psycopg2://u:p@h/db", "amqp://h//", "redis://h/1", "redis://h/0")
     assert s.embedded_broker is False
     assert (s.payment_latency_ms, s.jwt_access_minutes, s.jwt_refresh_days) == (250, 5, 7)
 
@@ -206,6 +206,70 @@ def test_production_refuses_fault_injection(production, value):
 
     with pytest.raises(ConfigurationError, match="FAULT_INJECTION"):
         Settings.from_env(production)
+
+
+@pytest.mark.parametrize("given", [
+    "postgresql://u:p@db:5432/shop", "postgres://u:p@db:5432/shop",
+    "postgresql+psycopg2://u:p@db:5432/shop", "PostgreSQL://u:p@db:5432/shop",
+])
+def test_every_usual_postgresql_url_means_the_psycopg2_driver(given):
+    s = Settings.from_env({"DATABASE_URL": given})
+
+    assert s.database_url == "postgresql+psycopg2://u:p@db:5432/shop"
+
+
+def test_the_normalised_url_is_what_sqlalchemy_connects_with():
+    from sqlalchemy.engine import make_url
+
+    url = make_url(Settings.from_env({"DATABASE_URL": "postgres://u@db/shop"}).database_url)
+
+    assert (url.get_backend_name(), url.get_driver_name()) == ("postgresql", "psycopg2")
+    assert url.get_dialect().import_dbapi().__name__ == "psycopg2"
+
+
+@pytest.mark.parametrize("given, named", [
+    ("postgresql+psycopg://u@db/shop", "'postgresql+psycopg'"),
+    ("postgresql+asyncpg://u@db/shop", "'postgresql+asyncpg'"),
+    ("mysql+foo://u@db/shop", "'mysql+foo'"),
+    ("mysql://u@db/shop", "'mysql'"),
+    ("garbage", "a value without a scheme://"),
+    ("u:secret@db/shop", "a value without a scheme://"),
+])
+def test_a_database_url_of_a_driver_not_installed_is_refused_naming_the_variable(given, named):
+    with pytest.raises(ConfigurationError) as err:
+        Settings.from_env({"DATABASE_URL": given})
+
+    assert str(err.value).startswith("DATABASE_URL must be postgresql://")
+    assert str(err.value).endswith(f"not {named}")
+    assert "secret" not in str(err.value)
+
+
+@pytest.mark.parametrize("given", ["amqp://g:g@h:5672//", "amqps://h//", "pyamqp://h//",
+                                   "amqp://a//;amqp://b//", "spool://"])
+def test_rabbitmq_and_the_embedded_spool_are_accepted_brokers(given):
+    assert Settings.from_env({"CELERY_BROKER_URL": given}).broker_url == given
+
+
+@pytest.mark.parametrize("given, named", [
+    ("redis://u:secret@h:6379/0", "'redis'"), ("memory://", "'memory'"),
+    ("amqp://a//;sqs://b", "'sqs'"), ("rabbit", "a value without a scheme://"),
+])
+def test_a_broker_our_queues_cannot_run_on_is_refused_naming_the_variable(given, named):
+    with pytest.raises(ConfigurationError) as err:
+        Settings.from_env({"CELERY_BROKER_URL": given})
+
+    assert str(err.value).startswith("CELERY_BROKER_URL must be a RabbitMQ URL")
+    assert str(err.value).endswith(f"not {named}")
+    assert "secret" not in str(err.value)
+
+
+def test_a_configuration_error_is_one_line_and_exit_status_1_on_any_command_line():
+    from click import ClickException
+
+    err = ConfigurationError("DATABASE_URL must be x")
+
+    assert isinstance(err, ClickException) and err.exit_code == 1
+    assert err.format_message() == "DATABASE_URL must be x"
 
 
 def test_configuration_error_is_a_runtime_error_so_startup_fails_loudly():

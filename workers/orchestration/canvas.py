@@ -41,4 +41,9 @@ def compensation(saga) -> chain:
     return flow
 
 
+def saga_completed(payload: dict):
+    """A ``SagaCompleted`` event (built when the saga ended) for the users queue."""
+    return _sig("users.saga_completed", payload)
+
+
 CANVASES = {"purchase": purchase, "compensate": compensation}

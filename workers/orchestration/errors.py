@@ -14,6 +14,10 @@ class SagaFinished(DomainError):
     """An operator asked to re-drive a saga that is already confirmed or canceled."""
 
 
+class SagaAlreadyConfirmed(DomainError):
+    """A buyer asked to cancel a purchase that is already confirmed."""
+
+
 #: why a saga was canceled, by the class name of the error that stopped it
 REASONS = {
     "SoldOut": "sold_out",

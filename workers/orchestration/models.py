@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workers.db import Base, UTCDateTime
@@ -69,6 +69,8 @@ class OutboxMessage(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     saga_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
-    kind: Mapped[str] = mapped_column(String(20))  # purchase | compensate
+    kind: Mapped[str] = mapped_column(String(20))  # purchase | compensate | completed
+    #: the message itself when it is an event frozen at its transition (``completed``)
+    payload: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

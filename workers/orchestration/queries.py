@@ -29,14 +29,23 @@ def get_saga(saga_id: uuid.UUID) -> dict | None:
 
 
 def list_sagas(*, user_id: uuid.UUID | None, status: str | None, limit: int,
-               before: tuple[datetime, uuid.UUID] | None = None) -> list[dict]:
-    """Newest first; ``user_id`` None lists everybody's (admins)."""
+               before: tuple[datetime, uuid.UUID] | None = None,
+               event_id: uuid.UUID | None = None) -> list[dict]:
+    """Newest first; ``user_id`` None lists everybody's (admins); ``event_id`` one event's."""
     with transaction() as s:
         q = select(Saga).order_by(Saga.created_at.desc(), Saga.id.desc()).limit(limit)
         if user_id is not None:
             q = q.where(Saga.user_id == user_id)
+        if event_id is not None:
+            q = q.where(Saga.event_id == event_id)
         if status is not None:
             q = q.where(Saga.status == status)
         if before is not None:
             q = q.where(tuple_(Saga.created_at, Saga.id) < before)
         return [_saga(x) for x in s.scalars(q)]
+
+
+def tiers_of_event_sagas(event_id: uuid.UUID) -> dict[uuid.UUID, uuid.UUID]:
+    """Every saga of an event, with the tier it bought: ``{saga_id: tier_id}``."""
+    with transaction() as s:
+        return dict(s.execute(select(Saga.id, Saga.tier_id).where(Saga.event_id == event_id)).all())

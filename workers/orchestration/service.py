@@ -15,8 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from workers import telemetry
 from workers.db import transaction
 from workers.orchestration import canvas
+from workers.orchestration.completion import finished, signature_of
 from workers.orchestration.errors import (
-    NOTHING_RESERVED, IdempotencyConflict, SagaFinished, SagaNotFound, reason_for,
+    NOTHING_RESERVED, IdempotencyConflict, SagaAlreadyConfirmed, SagaFinished, SagaNotFound,
+    reason_for,
 )
 from workers.orchestration.models import RANK, TERMINAL, OutboxMessage, Saga, SagaStep
 from workers.steps import utcnow
@@ -74,18 +76,19 @@ BROKER_BACKOFF_SECONDS = 5.0
 _broker_down_until = 0.0
 
 
-def publish(message: OutboxMessage, saga: Saga, *, retry: bool = True) -> bool:
-    """Send an outbox message's canvas and mark it sent; on failure the relay resends."""
+def publish(message: OutboxMessage, saga: Saga | None, *, retry: bool = True) -> bool:
+    """Send an outbox message's canvas (or event: ``saga`` None) and mark it sent; on
+    failure the relay resends."""
     global _broker_down_until
     if not retry and time.monotonic() < _broker_down_until:
         return False
     try:
-        with telemetry.continuing(saga.traceparent):
-            canvas.CANVASES[message.kind](saga).apply_async(retry=retry)
+        with telemetry.continuing(saga.traceparent if saga is not None else None):
+            signature_of(message, saga).apply_async(retry=retry)
     except Exception:  # noqa: BLE001  the outbox keeps it; the relay will try again
         _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
         log.warning("outbox %s (%s of saga %s) not published yet", message.id, message.kind,
-                    saga.id, exc_info=True)
+                    message.saga_id, exc_info=True)
         return False
     with transaction() as s:
         s.execute(update(OutboxMessage).where(OutboxMessage.id == message.id)
@@ -107,8 +110,8 @@ def relay_outbox(*, older_than_seconds: float = 2.0, batch: int = 500) -> int:
         for message, saga in due:
             # a purchase overtaken by its compensation need not run (it would be refused)
             if not (message.kind == "purchase" and saga.status in SUPERSEDED):
-                with telemetry.continuing(saga.traceparent):
-                    canvas.CANVASES[message.kind](saga).apply_async()
+                with telemetry.continuing(saga.traceparent if saga is not None else None):
+                    signature_of(message, saga).apply_async()
                 sent += 1
             message.sent_at = utcnow()
     return sent
@@ -133,6 +136,12 @@ def _advance(s, saga_id, status, **fields) -> int:
 
 def record_outcome(event: dict) -> None:
     """Write a step's outcome event into the saga record."""
+    completed = _record_outcome(event)
+    if completed is not None:
+        publish(completed, None)
+
+
+def _record_outcome(event: dict) -> OutboxMessage | None:
     step = event["step"]
     saga_id = event["saga_id"]
     with transaction() as s:
@@ -141,42 +150,50 @@ def record_outcome(event: dict) -> None:
                      finished_at=step["finished_at"])
         status = OUTCOME_STATUS[event["contract"]]
         progress = {"updated_at": utcnow()}  # the watchdog's measure of life
-        if event["contract"] == "SeatsReserved":
+        if event.get("amount_cents") is not None:  # SeatsReserved, SeatsConfirmed
             progress.update(amount_cents=event["amount_cents"], currency=event["currency"])
         if status is None or len(progress) > 1:
             s.execute(update(Saga).where(Saga.id == saga_id, Saga.status.notin_(TERMINAL))
                       .values(**progress))
         if status == "canceled":
-            s.execute(update(Saga).where(Saga.id == saga_id, Saga.status == "compensating")
-                      .values(status="canceled", updated_at=utcnow()))
+            if s.execute(update(Saga).where(Saga.id == saga_id, Saga.status == "compensating")
+                         .values(status="canceled", updated_at=utcnow())).rowcount:
+                saga = s.get(Saga, saga_id)
+                return finished(s, saga, "canceled", saga.reason)
         elif status is not None:
-            _advance(s, saga_id, status)
+            if _advance(s, saga_id, status) and status == "confirmed":
+                return finished(s, saga_id, "confirmed", ticket_ids=event["ticket_ids"])
+    return None
 
 
 def handle_step_failure(failure: dict) -> None:
     """A step failed for good: cancel, compensate in reverse, or give up as ``failed``."""
-    saga_id, step, error_type = failure["saga_id"], failure["step"], failure["error_type"]
     with transaction() as s:
-        saga = s.get(Saga, saga_id, with_for_update=True)
+        saga = s.get(Saga, failure["saga_id"], with_for_update=True)
         if saga is None:
-            log.error("step %s failed for unknown saga %s", step, saga_id)
+            log.error("step %s failed for unknown saga %s", failure["step"], failure["saga_id"])
             return
         if saga.status in TERMINAL:
             return
-        _upsert_step(s, saga_id, name=step, status="failed", attempts=failure["attempts"],
-                     started_at=None, finished_at=failure["failed_at"],
-                     error=f"{error_type}: {failure['message']}")
-        saga.updated_at = utcnow()
-        if step in ("refund", "release"):
-            saga.status, saga.error = "failed", f"{step} failed: {error_type}: {failure['message']}"
-            log.error("saga %s needs an operator: %s", saga_id, saga.error)
-            return
-        if step == "reserve" and error_type in NOTHING_RESERVED and saga.status == "pending":
-            saga.status, saga.reason = "canceled", reason_for(error_type)
-            return
-        message = _begin_compensation(s, saga, reason_for(error_type))
+        message = _after_step_failure(s, saga, failure)
     if message is not None:
         publish(message, saga)
+
+
+def _after_step_failure(s, saga: Saga, failure: dict) -> OutboxMessage | None:
+    step, error_type = failure["step"], failure["error_type"]
+    _upsert_step(s, saga.id, name=step, status="failed", attempts=failure["attempts"],
+                 started_at=None, finished_at=failure["failed_at"],
+                 error=f"{error_type}: {failure['message']}")
+    saga.updated_at = utcnow()
+    if step in ("refund", "release"):
+        saga.status, saga.error = "failed", f"{step} failed: {error_type}: {failure['message']}"
+        log.error("saga %s needs an operator: %s", saga.id, saga.error)
+        return finished(s, saga, "failed", saga.reason)
+    if step == "reserve" and error_type in NOTHING_RESERVED and saga.status == "pending":
+        saga.status, saga.reason = "canceled", reason_for(error_type)
+        return finished(s, saga, "canceled", saga.reason)
+    return _begin_compensation(s, saga, reason_for(error_type))
 
 
 def handle_hold_expired(saga_id) -> None:
@@ -229,6 +246,24 @@ def retry(saga_id) -> str:
 def compensate(saga_id, reason: str = "operator_canceled") -> str:
     """Cancel an unfinished or failed saga: refund if charged, release if reserved."""
     return _redrive(saga_id, compensate=True, reason=reason)
+
+
+def cancel_by_buyer(saga_id) -> str:
+    """The buyer calls off a purchase that is not confirmed: it is compensated (refund if
+    charged, release if held) and ends ``canceled`` as ``buyer_canceled``. A saga that is
+    already being undone, or was, is left as it is (a second cancel changes nothing).
+    Returns the saga's status now; ``SagaAlreadyConfirmed`` once it is confirmed."""
+    with transaction() as s:
+        saga = s.get(Saga, saga_id, with_for_update=True)
+        if saga is None:
+            raise SagaNotFound(str(saga_id))
+        if saga.status == "confirmed":
+            raise SagaAlreadyConfirmed(f"saga {saga_id} is confirmed: it can no longer be canceled")
+        if saga.status in SUPERSEDED:
+            return saga.status
+        message = _begin_compensation(s, saga, "buyer_canceled")
+    publish(message, saga)
+    return "compensating"
 
 
 CANCEL_BATCH = 50

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from settings import get_settings
 from workers.db import transaction
+from workers.orchestration.completion import finished
 from workers.orchestration.models import OutboxMessage, Saga
 from workers.orchestration.service import _begin_compensation, publish
 from workers.steps import utcnow
@@ -61,7 +62,7 @@ def _handle(s, saga: Saga, budget: int, now) -> OutboxMessage | None:
         saga.status, saga.updated_at = "failed", now
         saga.error = f"compensation made no progress after {budget} re-drives"
         log.error("saga %s needs an operator: %s", saga.id, saga.error)
-        return None
+        return finished(s, saga, "failed", saga.reason)
     log.warning("saga %s stuck in %s after %d re-drives: compensating", saga.id,
                 saga.status, budget)
     return _begin_compensation(s, saga, "timed_out")

@@ -9,6 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workers.db import Base, UTCDateTime
 
+#: the most seats any tier may allow in one order: a tier's ``max_per_order`` is 1..this
+MAX_PER_ORDER = 100
+
 
 class Event(Base):
     __tablename__ = "tickets_events"

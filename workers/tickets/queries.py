@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from workers.db import transaction
 from workers.steps import utcnow
 from workers.tickets import holds
-from workers.tickets.errors import EventNotOnSale, TierNotFound
-from workers.tickets.models import Event, Ticket, Tier
-from workers.tickets.service import check_on_sale, tier_and_event
+from workers.tickets.models import Event, Hold, Ticket, Tier
+from workers.tickets.service import check_order, tier_and_event
 
 
 def _tier(t: Tier, overdue: dict) -> dict:
@@ -35,24 +34,12 @@ def get_event(event_id: uuid.UUID) -> dict | None:
         return _events(s, [event])[0] if event else None
 
 
-def list_events(*, limit: int, after: uuid.UUID | None = None) -> list[dict]:
-    """Events in id order, ``limit`` of them after the cursor ``after``."""
+def check_purchase(event_id: uuid.UUID, tier_id: uuid.UUID, quantity: int) -> None:
+    """Raise ``TierNotFound``, ``EventNotOnSale`` or ``OrderLimitExceeded`` unless
+    ``quantity`` seats of this event's tier may be ordered now."""
     with transaction() as s:
-        q = select(Event).order_by(Event.id).limit(limit)
-        if after is not None:
-            q = q.where(Event.id > after)
-        return _events(s, list(s.scalars(q)))
-
-
-def purchasable_tier(event_id: uuid.UUID, tier_id: uuid.UUID) -> dict | None:
-    """The tier if it belongs to the event and the event is on sale now, else ``None``."""
-    with transaction() as s:
-        try:
-            tier, event = tier_and_event(s, tier_id, event_id)
-            check_on_sale(event, utcnow())
-        except (TierNotFound, EventNotOnSale):
-            return None
-        return _tier(tier, {})
+        tier, event = tier_and_event(s, tier_id, event_id)
+        check_order(tier, event, quantity, utcnow())
 
 
 def _ticket(t: Ticket) -> dict:
@@ -75,18 +62,40 @@ def tickets_of_owner(owner_id: uuid.UUID, *, limit: int, after: uuid.UUID | None
         return [_ticket(t) for t in s.scalars(q)]
 
 
+def get_ticket(ticket_id: uuid.UUID) -> dict | None:
+    """A ticket with its ``owner_id``, whoever owns it (the caller decides who may see it)."""
+    with transaction() as s:
+        t = s.get(Ticket, ticket_id)
+        return {**_ticket(t), "owner_id": t.owner_id} if t is not None else None
+
+
 def ticket_of_owner(ticket_id: uuid.UUID, owner_id: uuid.UUID) -> dict | None:
     with transaction() as s:
         t = s.get(Ticket, ticket_id)
         return _ticket(t) if t is not None and t.owner_id == owner_id else None
 
 
+def seats_by_tier(event_id: uuid.UUID) -> list[dict]:
+    """Each tier of an event with its seats: ``sold`` (confirmed), ``held`` (reserved, not
+    yet confirmed, not expired) and ``available`` (live), which add up to ``capacity``."""
+    with transaction() as s:
+        event = s.get(Event, event_id)
+        if event is None:
+            return []
+        tier_ids = [t.id for t in event.tiers]
+        overdue = holds.overdue_seats(s, tier_ids)
+        rows = s.execute(select(Hold.tier_id, Hold.status, func.sum(Hold.quantity))
+                         .where(Hold.tier_id.in_(tier_ids), Hold.status.in_(("held", "confirmed")))
+                         .group_by(Hold.tier_id, Hold.status))
+        seats = {(tier_id, status): int(n) for tier_id, status, n in rows}
+        return [{**_tier(t, overdue), "sold": seats.get((t.id, "confirmed"), 0),
+                 "held": seats.get((t.id, "held"), 0) - overdue.get(t.id, 0)} for t in event.tiers]
+
+
 def hold_counts() -> dict[str, int]:
     """Holds by state: ``live`` (held, within time), ``overdue`` (held past its expiry,
     not yet swept) and ``expired`` (seats returned)."""
-    from sqlalchemy import case, func
-
-    from workers.tickets.models import Hold
+    from sqlalchemy import case
 
     now = utcnow()
     state = case((Hold.status == "expired", "expired"),

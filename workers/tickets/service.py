@@ -106,9 +106,7 @@ def reserve_seats(*, saga_id, user_id, event_id, tier_id, quantity) -> dict:
                 return _reserved(existing)
             tier, event = tier_and_event(s, tier_id, event_id)
             now = utcnow()
-            check_on_sale(event, now)
-            if quantity > tier.max_per_order:
-                raise OrderLimitExceeded(f"at most {tier.max_per_order} per order")
+            check_order(tier, event, quantity, now)
             # The hold goes in first: a duplicate delivery of this step waits on its unique
             # saga_id and then finds it, instead of racing for seats and reading SoldOut.
             hold = Hold(saga_id=saga_id, user_id=user_id, tier_id=tier_id, quantity=quantity,
@@ -145,6 +143,14 @@ def tier_and_event(s, tier_id, event_id) -> tuple[Tier, Event]:
 def _take(s, tier_id, quantity) -> bool:
     return s.execute(update(Tier).where(Tier.id == tier_id, Tier.available >= quantity)
                      .values(available=Tier.available - quantity)).rowcount == 1
+
+
+def check_order(tier: Tier, event: Event, quantity: int, now: datetime) -> None:
+    """Whether ``quantity`` seats of a tier may be ordered now: the one rule, for the
+    gateway's answer and the reserve step alike."""
+    check_on_sale(event, now)
+    if quantity > tier.max_per_order:
+        raise OrderLimitExceeded(f"at most {tier.max_per_order} tickets of this tier per order")
 
 
 def check_on_sale(event: Event, now: datetime) -> None:
@@ -187,7 +193,8 @@ def confirm_seats(*, saga_id) -> dict:
             if hold.status == "held":
                 _issue_tickets(s, hold)
             ids = s.scalars(select(Ticket.id).where(Ticket.hold_id == hold.id).order_by(Ticket.id))
-            confirmed = {"saga_id": saga_id, "ticket_ids": list(ids)}
+            confirmed = {"saga_id": saga_id, "ticket_ids": list(ids),
+                         "amount_cents": hold.amount_cents, "currency": hold.currency}
     if expired:  # raised after the commit, so that the expiry itself is kept
         raise HoldExpired(f"the hold of saga {saga_id} expired before confirmation")
     return confirmed

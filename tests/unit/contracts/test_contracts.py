@@ -43,6 +43,9 @@ PAYLOADS = {
                    "used_at": NOW.isoformat(), "used_by": str(uuid.uuid4())},
     "HoldExpired": {"saga_id": SAGA},
     "CancelEventSagas": {"event_id": str(uuid.uuid4()), "after": None},
+    "SagaCompleted": {"saga_id": SAGA, "user_id": str(uuid.uuid4()), "status": "confirmed",
+                      "reason": None, "amount_cents": 5000, "currency": "EUR",
+                      "ticket_ids": [str(uuid.uuid4())], "completed_at": NOW.isoformat()},
 }
 
 CONTRACTS = pytest.mark.parametrize("contract", ALL, ids=lambda c: c.name)

@@ -99,7 +99,7 @@ def test_a_code_signed_under_another_key_is_refused(signing_key):
 
 def test_production_refuses_the_development_signing_key():
     production = {
-        "BOXOFFICE_ENV": "production", "DATABASE_URL": "postgresql+psycopg://u:p@db/boxoffice",
+        "BOXOFFICE_ENV": "production", "DATABASE_URL": "postgresql://u:p@db/boxoffice",
         "CELERY_BROKER_URL": "amqp://rabbitmq//", "JWT_SECRET_KEY": "j" * 40,
         "API_KEY_PEPPER": "p" * 20,
     }

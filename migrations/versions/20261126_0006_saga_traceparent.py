@@ -1,13 +1,13 @@
 """A saga keeps the trace context of the request that started it
 
-Revision ID: 0005_traceparent
-Revises: 0004
+Revision ID: 0006_traceparent
+Revises: 0005_saga_completed
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0005_traceparent'
-down_revision = '0004'
+revision = '0006_traceparent'
+down_revision = '0005_saga_completed'
 branch_labels = None
 depends_on = None
 

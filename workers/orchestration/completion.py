@@ -1,0 +1,35 @@
+"""A saga reached a terminal status: the ``SagaCompleted`` it owes, through the outbox.
+
+Every place that makes a saga ``confirmed``, ``canceled`` or ``failed`` calls
+``finished`` in the same transaction, so the event is published exactly when the
+transition commits (once per transition; a saga that fails and is later compensated to
+``canceled``, or is confirmed and then canceled with its event, makes two).
+"""
+from __future__ import annotations
+
+from contracts import SagaCompleted
+from workers.orchestration import canvas
+from workers.orchestration.models import OutboxMessage, Saga
+from workers.steps import utcnow
+
+
+def finished(s, saga_or_id, status: str, reason: str | None = None, *,
+             ticket_ids=()) -> OutboxMessage:
+    """The saga just reached ``status`` in this transaction: write its ``SagaCompleted``
+    to the outbox (the caller publishes the returned message after the commit)."""
+    saga = saga_or_id if isinstance(saga_or_id, Saga) else s.get(Saga, saga_or_id)
+    now = utcnow()
+    payload = SagaCompleted.build(
+        saga_id=saga.id, user_id=saga.user_id, status=status, reason=reason,
+        amount_cents=saga.amount_cents, currency=saga.currency, ticket_ids=list(ticket_ids),
+        completed_at=now)
+    message = OutboxMessage(saga_id=saga.id, kind="completed", payload=payload, created_at=now)
+    s.add(message)
+    return message
+
+
+def signature_of(message: OutboxMessage, saga: Saga | None):
+    """What an outbox message sends: a saga's canvas, or the event frozen in its payload."""
+    if message.kind == "completed":
+        return canvas.saga_completed(message.payload)
+    return canvas.CANVASES[message.kind](saga)

@@ -1,0 +1,79 @@
+"""What a buyer is told when a purchase ends: one row per saga and terminal status.
+
+No mail server is involved: the row is what a mailer would send, and the buyer reads it
+at ``GET /users/me/notifications``.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+
+from workers.db import transaction
+from workers.steps import utcnow
+from workers.users.models import Notification
+
+#: the buyer-facing words for a saga's reason
+REASON_TEXT = {
+    "sold_out": "the tickets sold out", "payment_declined": "your payment was declined",
+    "insufficient_funds": "your card has insufficient funds",
+    "payment_unavailable": "the payment could not be processed",
+    "hold_expired": "the reservation expired", "timed_out": "it took too long",
+    "buyer_canceled": "you canceled it", "event_canceled": "the event was canceled",
+    "operator_canceled": "it was canceled by our staff", "not_on_sale": "the tickets are not on sale",
+}
+
+
+def _money(amount_cents: int | None, currency: str | None) -> str:
+    return f"{amount_cents / 100:.2f} {currency}" if amount_cents and currency else ""
+
+
+def compose(event: dict) -> tuple[str, str]:
+    """The subject and body a ``SagaCompleted`` event means for its buyer."""
+    status, count = event["status"], len(event["ticket_ids"])
+    paid = _money(event["amount_cents"], event["currency"])
+    if status == "confirmed":
+        return ("Your tickets",
+                f"Your purchase is confirmed: {count} ticket(s)" + (f" for {paid}" if paid else "")
+                + ". Find them under your tickets.")
+    why = REASON_TEXT.get(event["reason"], event["reason"] or "it could not be completed")
+    if status == "canceled":
+        return (f"Your purchase was canceled: {event['reason']}",
+                f"Your purchase was canceled because {why}. Any charge is refunded in full.")
+    return ("Your purchase could not be completed",
+            "Your purchase could not be completed and our staff are looking into it. "
+            "Any charge will be refunded.")
+
+
+def record_saga_completed(event: dict) -> bool:
+    """Write the buyer's notification for a ``SagaCompleted``; ``False`` if a delivery of
+    the same event (saga and status) already did."""
+    subject, body = compose(event)
+    values = dict(id=uuid.uuid4(), user_id=event["user_id"], saga_id=event["saga_id"],
+                  status=event["status"], reason=event["reason"], subject=subject, body=body,
+                  amount_cents=event["amount_cents"], currency=event["currency"],
+                  ticket_ids=[str(t) for t in event["ticket_ids"]], created_at=utcnow())
+    with transaction() as s:
+        dialect = postgresql if s.bind.dialect.name == "postgresql" else sqlite
+        inserted = s.execute(dialect.insert(Notification).values(**values)
+                             .on_conflict_do_nothing(index_elements=["saga_id", "status"]))
+        return inserted.rowcount == 1
+
+
+def _notification(n: Notification) -> dict:
+    return {"id": n.id, "saga_id": n.saga_id, "status": n.status, "reason": n.reason,
+            "subject": n.subject, "body": n.body, "amount_cents": n.amount_cents,
+            "currency": n.currency, "ticket_ids": n.ticket_ids, "created_at": n.created_at}
+
+
+def notifications_of(user_id: uuid.UUID, *, limit: int,
+                     before: tuple[datetime, uuid.UUID] | None = None) -> list[dict]:
+    """A user's notifications, newest first."""
+    with transaction() as s:
+        q = (select(Notification).where(Notification.user_id == user_id)
+             .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit))
+        if before is not None:
+            q = q.where(tuple_(Notification.created_at, Notification.id) < before)
+        return [_notification(n) for n in s.scalars(q)]
