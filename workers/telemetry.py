@@ -38,7 +38,7 @@ def setup(default_service: str) -> bool:
     from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME") or default_service})
     provider = TracerProvider(resource=resource)
@@ -47,7 +47,8 @@ def setup(default_service: str) -> bool:
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     if os.environ.get("BOXOFFICE_TRACE_FILE"):
-        provider.add_span_processor(SimpleSpanProcessor(JsonLinesExporter(os.environ["BOXOFFICE_TRACE_FILE"])))
+        provider.add_span_processor(BatchSpanProcessor(
+            JsonLinesExporter(os.environ["BOXOFFICE_TRACE_FILE"]), schedule_delay_millis=500))
     trace.set_tracer_provider(provider)
     from workers.celery_app import app
 
