@@ -13,7 +13,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from workers.db import transaction
-from workers.orchestration import canvas
 from workers.orchestration.completion import finished, signature_of
 from workers.orchestration.errors import (
     NOTHING_RESERVED, IdempotencyConflict, SagaAlreadyConfirmed, SagaFinished, SagaNotFound,
@@ -283,11 +282,3 @@ def cancel_sagas_of_event(event_id, *, after=None, batch: int = CANCEL_BATCH):
     for message, saga in sent:
         publish(message, saga)
     return sagas[-1].id if len(sagas) == batch else None
-
-
-def request_event_cancellation(event_id) -> None:
-    """Queue the cancelation of every saga of a canceled event (idempotent)."""
-    from contracts import CancelEventSagas
-
-    canvas.app.send_task("orchestration.cancel_event_sagas",
-                         args=(CancelEventSagas.build(event_id=event_id),))

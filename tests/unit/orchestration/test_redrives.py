@@ -110,16 +110,6 @@ def test_an_event_cancellation_compensates_its_open_and_confirmed_sagas_in_batch
     assert sent.flows() == [COMPENSATION, COMPENSATION]
 
 
-def test_requesting_an_event_cancellation_sends_one_command(sent):
-    event_id = uuid.uuid4()
-
-    service.request_event_cancellation(event_id)
-
-    assert sent.names() == ["orchestration.cancel_event_sagas"]
-    (command,), = sent.args_of("orchestration.cancel_event_sagas")
-    assert (command["event_id"], command["after"]) == (str(event_id), None)
-
-
 def test_the_watchdog_redrives_a_stuck_saga_then_compensates_it(sent, monkeypatch):
     monkeypatch.setenv("SAGA_MAX_REDRIVES", "1")
     from settings import reset_settings
