@@ -83,31 +83,22 @@ def stack(broker, var_dir):
                 p.wait_ready()
             yield
     finally:
+        for p in processes:  # all at once: each takes a moment to shut down warmly
+            if p.alive:
+                p.proc.terminate()
         for p in processes:
             p.stop()
         services.drop(own)
 
 
-@pytest.fixture
-def api(app, stack):
-    from workers.users.service import create_api_key
-
-    return Api(app.test_client(use_cookies=False), create_api_key(f"outage-{uuid.uuid4().hex[:8]}"))
-
-
-@contextmanager
-def broker_stopped(broker):
-    """The broker is down inside the block, and up (taking messages) again after it."""
-    from workers import outbox
-    from workers.orchestration import service
-
-    broker.stop()
-    try:
-        yield
-    finally:
-        broker.start()
-        # this process gave up publishing for a while when the broker went away
-        outbox._broker_down_until = service._broker_down_until = 0.0
+def buy(api, organizer) -> tuple[dict, dict, str]:
+    """A confirmed purchase of one seat: ``(event, buyer, saga_id)``."""
+    event, buyer = api.event(organizer), api.user()
+    r = api.start(buyer, event)
+    assert r.status_code == 202, r.get_json()
+    saga_id = r.get_json()["saga_id"]
+    assert wait_terminal([saga_id])[saga_id]["status"] == "confirmed"
+    return event, buyer, saga_id
 
 
 def unsent(task: str) -> int:
@@ -121,70 +112,83 @@ def unsent(task: str) -> int:
                         .where(OutboxTask.task == task, OutboxTask.sent_at.is_(None)))
 
 
-def buy(api, organizer) -> tuple[dict, dict, str]:
-    """A confirmed purchase of one seat: ``(event, buyer, saga_id)``."""
-    event, buyer = api.event(organizer), api.user()
-    r = api.start(buyer, event)
-    assert r.status_code == 202, r.get_json()
-    saga_id = r.get_json()["saga_id"]
-    assert wait_terminal([saga_id])[saga_id]["status"] == "confirmed"
-    return event, buyer, saga_id
+@pytest.fixture(scope="module")
+def outage(app, stack, broker):
+    """One broker outage: an account is closed, an event canceled and a ticket checked in
+    while the broker is stopped. What each request answered, what stood unsent, and the
+    records to watch once the broker is back."""
+    from workers import outbox
+    from workers.orchestration import service
+    from workers.tickets import codes
+    from workers.users.service import create_api_key
+
+    api = Api(app.test_client(use_cookies=False), create_api_key(f"outage-{uuid.uuid4().hex[:8]}"))
+    organizer, leaving, staff = api.user("organizer"), api.user(), api.user("staff")
+    canceled_event, _, canceled_saga = buy(api, organizer)
+    door_event, buyer, _ = buy(api, organizer)
+    [ticket] = api.call("GET", "/tickets", buyer["token"]).get_json()["items"]
+
+    broker.stop()
+    try:
+        answers = {
+            "close": api.call("DELETE", "/users/me", leaving["token"]),
+            "cancel": api.call("POST", f"/events/{canceled_event['id']}/cancel",
+                               organizer["token"]),
+            "checkin": api.call("POST", "/checkin", staff["token"],
+                                json={"code": codes.new_code(uuid.UUID(ticket["id"]))}),
+        }
+        waiting = {task: unsent(task) for task in (
+            "users.anonymise", "orchestration.cancel_event_sagas", "tickets.ticket_used")}
+    finally:
+        broker.start()
+        # this process gave up publishing for a while when the broker went away
+        outbox._broker_down_until = service._broker_down_until = 0.0
+    return {"api": api, "answers": answers, "unsent": waiting, "user": leaving,
+            "event": canceled_event, "saga_id": canceled_saga, "door_event": door_event}
 
 
-def test_an_account_closed_while_the_broker_is_down_is_anonymised_after(api, broker):
+def test_an_account_closed_while_the_broker_is_down_is_anonymised_after(outage):
     from workers.db import transaction
     from workers.users.models import User
 
-    user = api.user()
+    assert outage["answers"]["close"].status_code == 204
+    assert outage["unsent"]["users.anonymise"] == 1
 
     def scrubbed():
         with transaction() as s:
-            row = s.get(User, uuid.UUID(user["id"]))
+            row = s.get(User, uuid.UUID(outage["user"]["id"]))
             return row.email.startswith("deleted-") and row.name == ""
-
-    with broker_stopped(broker):
-        r = api.call("DELETE", "/users/me", user["token"])
-        assert r.status_code == 204, r.get_json()
-        assert unsent("users.anonymise") == 1 and not scrubbed()
 
     wait_for(scrubbed, timeout=60, interval=0.2, what="the account to be anonymised")
     assert unsent("users.anonymise") == 0
 
 
-def test_an_event_canceled_while_the_broker_is_down_cancels_its_purchases_after(
-        api, broker, organizer):
+def test_an_event_canceled_while_the_broker_is_down_cancels_its_purchases_after(outage):
     from workers.orchestration.queries import get_saga
 
-    event, _, saga_id = buy(api, organizer)
-
-    with broker_stopped(broker):
-        r = api.call("POST", f"/events/{event['id']}/cancel", organizer["token"])
-        assert r.status_code == 202, r.get_json()
-        assert r.get_json()["status"] == "canceled"
-        assert get_saga(uuid.UUID(saga_id))["status"] == "confirmed"
+    answer = outage["answers"]["cancel"]
+    assert answer.status_code == 202, answer.get_json()
+    assert answer.get_json()["status"] == "canceled"
+    assert outage["unsent"]["orchestration.cancel_event_sagas"] == 1
 
     def canceled():
-        saga = get_saga(uuid.UUID(saga_id))
+        saga = get_saga(uuid.UUID(outage["saga_id"]))
         return saga if saga["status"] == "canceled" else None
 
     saga = wait_for(canceled, timeout=60, interval=0.2, what="the purchase to be canceled")
     assert saga["reason"] == "event_canceled"
-    assert api.available(event) == event["tiers"][0]["capacity"]
+    event = outage["event"]
+    assert outage["api"].available(event) == event["tiers"][0]["capacity"]
 
 
-def test_a_ticket_checked_in_while_the_broker_is_down_is_counted_after(api, broker, organizer):
-    from workers.tickets import checkin, codes
+def test_a_ticket_checked_in_while_the_broker_is_down_is_counted_after(outage):
+    from workers.tickets import checkin
 
-    event, buyer, _ = buy(api, organizer)
-    [ticket] = api.call("GET", "/tickets", buyer["token"]).get_json()["items"]
-    staff = api.user("staff")
+    answer = outage["answers"]["checkin"]
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["status"] == "used"
+    assert outage["unsent"]["tickets.ticket_used"] == 1
 
-    with broker_stopped(broker):
-        r = api.call("POST", "/checkin", staff["token"],
-                     json={"code": codes.new_code(uuid.UUID(ticket["id"]))})
-        assert r.status_code == 200, r.get_json()
-        assert r.get_json()["status"] == "used"
-        assert not checkin.arrivals(uuid.UUID(event["id"]))
-
-    wait_for(lambda: checkin.arrivals(uuid.UUID(event["id"])) == 1, timeout=60, interval=0.2,
+    event_id = uuid.UUID(outage["door_event"]["id"])
+    wait_for(lambda: checkin.arrivals(event_id) == 1, timeout=60, interval=0.2,
              what="the arrival to be counted")
