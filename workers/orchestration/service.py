@@ -93,22 +93,31 @@ def publish(message: OutboxMessage, saga: Saga | None, *, retry: bool = True) ->
 
 
 def relay_outbox(*, older_than_seconds: float = 2.0, batch: int = 500) -> int:
-    """Publish outbox messages that were not sent right after their commit."""
+    """Publish outbox messages that were not sent right after their commit.
+
+    The rows are read without a lock and published outside any transaction, then marked
+    sent: a relay racing another may send a message twice, which idempotent steps absorb.
+    """
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)
     with transaction() as s:
         due = s.execute(
             select(OutboxMessage, Saga).join(Saga, Saga.id == OutboxMessage.saga_id)
             .where(OutboxMessage.sent_at.is_(None), OutboxMessage.created_at < cutoff)
             .order_by(OutboxMessage.created_at).limit(batch)
-            .with_for_update(of=OutboxMessage, skip_locked=True)
         ).all()
-        sent = 0
+    sent, done = 0, []
+    try:
         for message, saga in due:
             # a purchase overtaken by its compensation need not run (it would be refused)
             if not (message.kind == "purchase" and saga.status in SUPERSEDED):
                 signature_of(message, saga).apply_async()
                 sent += 1
-            message.sent_at = utcnow()
+            done.append(message.id)
+    finally:
+        if done:
+            with transaction() as s:
+                s.execute(update(OutboxMessage).where(OutboxMessage.id.in_(done))
+                          .values(sent_at=utcnow()))
     return sent
 
 
