@@ -58,8 +58,12 @@ def add(s: Session, task: str, *args) -> OutboxTask:
 @event.listens_for(Session, "after_commit")
 def _publish_committed(s: Session) -> None:
     messages = s.info.pop(_PENDING, None)
-    if messages:
+    if not messages:
+        return
+    try:
         publish([(m.id, m.task, m.args) for m in messages], retry=False)
+    except Exception:  # noqa: BLE001  the change is committed; the relay sends what is unsent
+        log.exception("outbox messages of a committed transaction left to the relay")
 
 
 @event.listens_for(Session, "after_rollback")
