@@ -12,6 +12,8 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from contracts import CancelEventSagas
+from workers import outbox
 from workers.db import transaction
 from workers.orchestration.completion import finished, signature_of
 from workers.orchestration.errors import (
@@ -277,8 +279,9 @@ def cancel_sagas_of_event(event_id, *, after=None, batch: int = CANCEL_BATCH):
     """Compensate the next batch of an event's sagas that are not yet canceled.
 
     Confirmed purchases are refunded and their tickets voided through the same
-    compensation as a failed purchase. Returns the last saga id of the batch (pass it as
-    ``after`` for the next one), or ``None`` when there are no more.
+    compensation as a failed purchase. A full batch owes the command for the next one
+    (through the task outbox, in the same transaction). Returns the last saga id of the
+    batch, or ``None`` when there are no more.
     """
     with transaction() as s:
         q = (select(Saga).where(Saga.event_id == event_id,
@@ -288,6 +291,9 @@ def cancel_sagas_of_event(event_id, *, after=None, batch: int = CANCEL_BATCH):
             q = q.where(Saga.id > after)
         sagas = list(s.scalars(q))
         sent = [(_begin_compensation(s, saga, "event_canceled"), saga) for saga in sagas]
+        if len(sagas) == batch:
+            outbox.add(s, "orchestration.cancel_event_sagas",
+                       CancelEventSagas.build(event_id=event_id, after=sagas[-1].id))
     for message, saga in sent:
         publish(message, saga)
     return sagas[-1].id if len(sagas) == batch else None

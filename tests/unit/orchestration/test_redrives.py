@@ -107,7 +107,10 @@ def test_an_event_cancellation_compensates_its_open_and_confirmed_sagas_in_batch
     assert {(saga(i).status, saga(i).reason) for i in (ids[0], ids[2])} == {
         ("compensating", "event_canceled")}
     assert saga(other_event).status == "pending"
-    assert sent.flows() == [COMPENSATION, COMPENSATION]
+    next_batch = ["orchestration.cancel_event_sagas"]
+    assert sent.flows() == [next_batch, COMPENSATION, next_batch, COMPENSATION]
+    assert [cmd["after"] for (cmd,) in sent.args_of("orchestration.cancel_event_sagas")] == [
+        str(first), str(second)]
 
 
 def test_the_watchdog_redrives_a_stuck_saga_then_compensates_it(sent, monkeypatch):
