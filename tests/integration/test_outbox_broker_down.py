@@ -68,7 +68,9 @@ def stack(broker, var_dir):
     """Workers and beat (relaying every second) on the module's broker and database."""
     from api.cli import migrate
 
-    own = services.provision()
+    # a database of its own (no vhost: the broker is the module's own)
+    own = services.TestServices(database=f"boxoffice_test_{uuid.uuid4().hex[:10]}", vhost="")
+    services._admin_sql(f'CREATE DATABASE "{own.database}"')
     log_dir = var_dir / "outbox-outage"
     log_dir.mkdir(exist_ok=True)
     env = child_env(DATABASE_URL=own.database_url, CELERY_BROKER_URL=broker.url,
@@ -88,7 +90,7 @@ def stack(broker, var_dir):
                 p.proc.terminate()
         for p in processes:
             p.stop()
-        services.drop(own)
+        services._admin_sql(f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)')
 
 
 def buy(api, organizer) -> tuple[dict, dict, str]:
