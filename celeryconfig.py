@@ -101,6 +101,10 @@ beat_schedule = {
         "task": "orchestration.relay_outbox",
         "schedule": 5.0,  # CELERY_OUTBOX_RELAY_SECONDS
     },
+    "relay-task-outbox": {
+        "task": "outbox.relay",
+        "schedule": 5.0,  # CELERY_OUTBOX_RELAY_SECONDS
+    },
     "expire-holds": {
         "task": "tickets.expire_holds",
         "schedule": 5.0,  # CELERY_HOLD_SWEEP_SECONDS
@@ -132,5 +136,6 @@ def _override_from_environment(namespace: dict) -> None:
 
 _override_from_environment(globals())
 beat_schedule["relay-outbox"]["schedule"] = float(outbox_relay_seconds)
+beat_schedule["relay-task-outbox"]["schedule"] = float(outbox_relay_seconds)
 beat_schedule["expire-holds"]["schedule"] = float(hold_sweep_seconds)
 beat_schedule["saga-watchdog"]["schedule"] = float(watchdog_seconds)

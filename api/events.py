@@ -9,7 +9,6 @@ from flask_smorest import Blueprint, abort
 from api import pagination
 from api.auth import current_role, current_user_id, login_required
 from api.schemas import EventIn, EventListArgs, EventOut, EventPage, EventPatch
-from workers.orchestration import service as orchestration
 from workers.tickets import catalogue, queries, service
 
 blp = Blueprint("events", __name__, description="Events, ticket tiers and availability")
@@ -92,8 +91,4 @@ def cancel_event(event_id):
     """
     service.cancel_event(event_id, editor_id=current_user_id(),
                          editor_is_admin=current_role() == "admin")
-    try:
-        orchestration.request_event_cancellation(event_id)
-    except Exception:  # noqa: BLE001  the event is canceled; its purchases are not yet
-        abort(503, message="event canceled, but its purchases could not be queued; retry")
     return queries.get_event(event_id)

@@ -13,7 +13,8 @@ from chaos.invariants import TERMINAL, Check
 from chaos.procs import run
 from chaos.stack import QUEUES
 
-PERIODIC = ("orchestration.relay_outbox", "tickets.expire_holds", "orchestration.watchdog")
+PERIODIC = ("orchestration.relay_outbox", "outbox.relay", "tickets.expire_holds",
+            "orchestration.watchdog")
 RECEIVED = re.compile(r"Task ([\w.]+)\[([0-9a-f-]{36})\] received")
 #: Celery's own control and event queues: no saga work ever waits there
 CONTROL = re.compile(r"\.pidbox$|^celeryev\.")

@@ -2,6 +2,7 @@
 from alembic import context
 
 from workers.db import Base, engine
+from workers import outbox as _outbox  # noqa: F401
 from workers.orchestration import models as _orchestration  # noqa: F401
 from workers.payments import models as _payments  # noqa: F401
 from workers.tickets import models as _tickets  # noqa: F401

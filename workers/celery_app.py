@@ -20,6 +20,7 @@ app = Celery(
         "workers.payments.tasks",
         "workers.orchestration.tasks",
         "workers.users.tasks",
+        "workers.outbox_tasks",
     ],
 )
 app.config_from_object("celeryconfig")

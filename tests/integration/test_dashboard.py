@@ -2,7 +2,6 @@
 import re
 import uuid
 
-import pytest
 
 from tests.integration.conftest import wait_terminal
 

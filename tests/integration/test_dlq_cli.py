@@ -7,7 +7,7 @@ import pytest
 from kombu import Connection, Producer
 from sqlalchemy import update
 
-from celeryconfig import DEAD_LETTER_EXCHANGE, TASK_EXCHANGE
+from celeryconfig import DEAD_LETTER_EXCHANGE
 from settings import CRASH_CONFIRM_TIER
 from tests.integration.conftest import recorded_purchase, wait_terminal
 from tests.support.processes import ROOT, child_env, wait_for

@@ -97,3 +97,16 @@ def sent(monkeypatch) -> Sent:
 
     monkeypatch.setattr(app, "send_task", send_task)
     return record
+
+
+@pytest.fixture
+def broker_down(monkeypatch):
+    """Every publish fails, as with the broker stopped (the outbox's backoff starts clear)."""
+    from workers import outbox
+    from workers.celery_app import app
+
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(outbox, "_broker_down_until", 0.0)
+    monkeypatch.setattr(app, "send_task", refuse)

@@ -12,9 +12,9 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from workers import telemetry
+from contracts import CancelEventSagas
+from workers import outbox, telemetry
 from workers.db import transaction
-from workers.orchestration import canvas
 from workers.orchestration.completion import finished, signature_of
 from workers.orchestration.errors import (
     NOTHING_RESERVED, IdempotencyConflict, SagaAlreadyConfirmed, SagaFinished, SagaNotFound,
@@ -97,23 +97,32 @@ def publish(message: OutboxMessage, saga: Saga | None, *, retry: bool = True) ->
 
 
 def relay_outbox(*, older_than_seconds: float = 2.0, batch: int = 500) -> int:
-    """Publish outbox messages that were not sent right after their commit."""
+    """Publish outbox messages that were not sent right after their commit.
+
+    The rows are read without a lock and published outside any transaction, then marked
+    sent: a relay racing another may send a message twice, which idempotent steps absorb.
+    """
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)
     with transaction() as s:
         due = s.execute(
             select(OutboxMessage, Saga).join(Saga, Saga.id == OutboxMessage.saga_id)
             .where(OutboxMessage.sent_at.is_(None), OutboxMessage.created_at < cutoff)
             .order_by(OutboxMessage.created_at).limit(batch)
-            .with_for_update(of=OutboxMessage, skip_locked=True)
         ).all()
-        sent = 0
+    sent, done = 0, []
+    try:
         for message, saga in due:
             # a purchase overtaken by its compensation need not run (it would be refused)
             if not (message.kind == "purchase" and saga.status in SUPERSEDED):
                 with telemetry.continuing(saga.traceparent if saga is not None else None):
                     signature_of(message, saga).apply_async()
                 sent += 1
-            message.sent_at = utcnow()
+            done.append(message.id)
+    finally:
+        if done:
+            with transaction() as s:
+                s.execute(update(OutboxMessage).where(OutboxMessage.id.in_(done))
+                          .values(sent_at=utcnow()))
     return sent
 
 
@@ -273,8 +282,9 @@ def cancel_sagas_of_event(event_id, *, after=None, batch: int = CANCEL_BATCH):
     """Compensate the next batch of an event's sagas that are not yet canceled.
 
     Confirmed purchases are refunded and their tickets voided through the same
-    compensation as a failed purchase. Returns the last saga id of the batch (pass it as
-    ``after`` for the next one), or ``None`` when there are no more.
+    compensation as a failed purchase. A full batch owes the command for the next one
+    (through the task outbox, in the same transaction). Returns the last saga id of the
+    batch, or ``None`` when there are no more.
     """
     with transaction() as s:
         q = (select(Saga).where(Saga.event_id == event_id,
@@ -284,14 +294,9 @@ def cancel_sagas_of_event(event_id, *, after=None, batch: int = CANCEL_BATCH):
             q = q.where(Saga.id > after)
         sagas = list(s.scalars(q))
         sent = [(_begin_compensation(s, saga, "event_canceled"), saga) for saga in sagas]
+        if len(sagas) == batch:
+            outbox.add(s, "orchestration.cancel_event_sagas",
+                       CancelEventSagas.build(event_id=event_id, after=sagas[-1].id))
     for message, saga in sent:
         publish(message, saga)
     return sagas[-1].id if len(sagas) == batch else None
-
-
-def request_event_cancellation(event_id) -> None:
-    """Queue the cancelation of every saga of a canceled event (idempotent)."""
-    from contracts import CancelEventSagas
-
-    canvas.app.send_task("orchestration.cancel_event_sagas",
-                         args=(CancelEventSagas.build(event_id=event_id),))

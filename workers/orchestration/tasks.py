@@ -45,13 +45,12 @@ def hold_expired(notice):
     service.handle_hold_expired(notice["saga_id"])
 
 
-@app.task(base=ContractTask, bind=True, name="orchestration.cancel_event_sagas",
+@app.task(base=ContractTask, name="orchestration.cancel_event_sagas",
           contracts=(CancelEventSagas,), max_retries=None)
-def cancel_event_sagas(self, cmd):
-    """One batch; the next batch is a new message, so a long cancelation never blocks."""
-    last = service.cancel_sagas_of_event(cmd["event_id"], after=cmd["after"])
-    if last is not None:
-        self.apply_async((CancelEventSagas.build(event_id=cmd["event_id"], after=last),))
+def cancel_event_sagas(cmd):
+    """One batch; the next batch is a new message (written with this one's changes), so a
+    long cancelation never blocks."""
+    service.cancel_sagas_of_event(cmd["event_id"], after=cmd["after"])
 
 
 @app.task(name="orchestration.on_step_failed")

@@ -2,9 +2,9 @@
 
 The ticket is marked used by one conditional UPDATE (``status = 'valid'``) whose row count
 says whether this scan won: of two scans of one ticket at two doors at the same moment,
-one admits and the other is told when the first did. ``TicketUsed`` is published only after
-the commit, and what follows from it (the live count of arrivals) never holds up the door:
-the ticket row is the record; a lost announcement only leaves the count short.
+one admits and the other is told when the first did. ``TicketUsed`` is written to the outbox
+in the transaction that admits, and published after the commit (relayed if the broker is
+down): what follows from it (the live count of arrivals) never holds up the door.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sqlalchemy import update
 
 from contracts import TicketUsed
 from settings import get_settings
+from workers import outbox
 from workers.db import transaction
 from workers.steps import DomainError, TransientError, utcnow
 from workers.tickets import codes
@@ -57,9 +58,7 @@ def check_in(code: str, *, staff_id: uuid.UUID, event_id: uuid.UUID | None = Non
     ticket_id = codes.verify(code)
     if ticket_id is None:
         raise UnknownTicketCode("no ticket has this code")
-    used = _use(ticket_id, staff_id=staff_id, event_id=event_id)
-    _announce(used, staff_id)
-    return used
+    return _use(ticket_id, staff_id=staff_id, event_id=event_id)
 
 
 def _use(ticket_id: uuid.UUID, *, staff_id: uuid.UUID, event_id: uuid.UUID | None) -> dict:
@@ -71,6 +70,9 @@ def _use(ticket_id: uuid.UUID, *, staff_id: uuid.UUID, event_id: uuid.UUID | Non
         ticket = s.get(Ticket, ticket_id)
         if admitted != 1:
             _refuse(ticket, event_id)
+        outbox.add(s, "tickets.ticket_used", TicketUsed.build(
+            ticket_id=ticket.id, event_id=ticket.event_id, used_at=ticket.used_at,
+            used_by=staff_id))
         return {"ticket_id": ticket.id, "status": ticket.status, "used_at": ticket.used_at,
                 "event_id": ticket.event_id, "tier_id": ticket.tier_id}
 
@@ -84,18 +86,6 @@ def _refuse(ticket: Ticket | None, event_id: uuid.UUID | None):
     if ticket.status == "used":
         raise TicketAlreadyUsed(ticket.id, ticket.used_at)
     raise TicketVoid(f"this ticket is {ticket.status}: its purchase was canceled")
-
-
-def _announce(used: dict, staff_id: uuid.UUID) -> None:
-    from workers.celery_app import app
-
-    message = TicketUsed.build(ticket_id=used["ticket_id"], event_id=used["event_id"],
-                               used_at=used["used_at"], used_by=staff_id)
-    try:
-        app.send_task("tickets.ticket_used", args=(message,))
-    except Exception:  # the check-in is committed: it stands whatever befalls its announcement
-        log.exception("ticket %s checked in, but TicketUsed could not be published",
-                      used["ticket_id"])
 
 
 def record_arrival(*, event_id: uuid.UUID, ticket_id: uuid.UUID) -> int | None:

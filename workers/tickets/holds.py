@@ -5,7 +5,8 @@ them: a reserve short of seats reclaims its tier's overdue holds in its own tran
 and the sweeper (beat) reclaims the rest. Reclaiming marks the hold ``expired`` and gives
 its seats back in one transaction, with the hold row locked, so a confirm racing it
 either confirms first (the seats stay sold) or finds it expired and compensates.
-The hold row is its own outbox: ``expiry_sent_at`` records that its saga was told.
+The hold row is its own outbox: ``expiry_sent_at`` records that its saga was told, which
+happens after the expiry has committed.
 """
 from __future__ import annotations
 
@@ -54,18 +55,27 @@ def overdue_seats(s, tier_ids) -> dict:
 def sweep(publish_expired) -> int:
     """Expire every overdue hold, then tell each expired hold's saga, once.
 
-    ``publish_expired(saga_id)`` sends the notice; a hold is marked told only once it
-    returned. Returns the number of notices sent.
+    The expiry commits first; the notices are sent after, with no row locked (a hold
+    is never held locked while the broker is called). ``publish_expired(saga_id)`` sends
+    a notice; a hold is marked told once it returned, so a notice that failed is sent by
+    the next sweep, and one that two sweeps raced to send arrives twice, which its saga
+    absorbs. Returns the number of notices sent.
     """
     with transaction() as s:
         reclaim_overdue(s)
     with transaction() as s:
-        due = list(s.scalars(select(Hold).where(Hold.status == "expired",
-                                                Hold.expiry_sent_at.is_(None))
-                             .limit(500).with_for_update(skip_locked=True)))
-        for hold in due:
-            publish_expired(hold.saga_id)
-            hold.expiry_sent_at = utcnow()
-    if due:
-        log.info("told %d saga(s) that their hold expired", len(due))
-    return len(due)
+        due = s.execute(select(Hold.id, Hold.saga_id)
+                        .where(Hold.status == "expired", Hold.expiry_sent_at.is_(None))
+                        .order_by(Hold.expires_at).limit(500)).all()
+    told = []
+    try:
+        for hold_id, saga_id in due:
+            publish_expired(saga_id)
+            told.append(hold_id)
+    finally:
+        if told:
+            with transaction() as s:
+                s.execute(update(Hold).where(Hold.id.in_(told)).values(expiry_sent_at=utcnow()))
+    if told:
+        log.info("told %d saga(s) that their hold expired", len(told))
+    return len(told)

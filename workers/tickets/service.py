@@ -14,7 +14,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 
+from contracts import CancelEventSagas
 from settings import CRASH_CONFIRM_TIER, FAIL_CONFIRM_TIER, get_settings
+from workers import outbox
 from workers.db import transaction
 from workers.tickets import codes, holds
 from workers.steps import utcnow
@@ -67,9 +69,12 @@ def update_event(event_id: uuid.UUID, *, editor_id: uuid.UUID, editor_is_admin: 
 
 
 def cancel_event(event_id: uuid.UUID, *, editor_id: uuid.UUID, editor_is_admin: bool) -> None:
-    """Take an event off sale for good; its purchases are undone by the orchestration."""
+    """Take an event off sale for good, and owe the orchestration the undoing of its
+    purchases in the same transaction (published after the commit; repeating the call
+    asks again, which is harmless)."""
     with transaction() as s:
         _editable_event(s, event_id, editor_id, editor_is_admin).status = "canceled"
+        outbox.add(s, "orchestration.cancel_event_sagas", CancelEventSagas.build(event_id=event_id))
 
 
 def _editable_event(s, event_id, editor_id, editor_is_admin) -> Event:

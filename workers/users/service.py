@@ -12,7 +12,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from contracts import AnonymiseUser
 from settings import get_settings
+from workers import outbox
 from workers.db import transaction
 from workers.steps import utcnow
 from workers.users.errors import (
@@ -98,18 +100,22 @@ def update_profile(user_id: uuid.UUID, *, name: str | None = None,
 def deactivate(user_id: uuid.UUID) -> None:
     """Close an account at once: it can no longer log in; its details are scrubbed later."""
     with transaction() as s:
-        if s.execute(update(User).where(User.id == user_id, User.is_active.is_(True))
-                     .values(is_active=False)).rowcount != 1:
-            raise UserNotFound(str(user_id))
+        _deactivate(s, user_id)
+
+
+def _deactivate(s, user_id: uuid.UUID) -> None:
+    if s.execute(update(User).where(User.id == user_id, User.is_active.is_(True))
+                 .values(is_active=False)).rowcount != 1:
+        raise UserNotFound(str(user_id))
 
 
 def close_account(user_id: uuid.UUID) -> None:
-    """Deactivate now, and scrub the account's personal data on the users queue."""
-    from contracts import AnonymiseUser
-    from workers.celery_app import app
-
-    deactivate(user_id)
-    app.send_task("users.anonymise", args=(AnonymiseUser.build(user_id=user_id),))
+    """Deactivate now, and owe the scrubbing of the account's personal data to the users
+    queue in the same transaction (published after the commit, relayed if the broker is
+    down)."""
+    with transaction() as s:
+        _deactivate(s, user_id)
+        outbox.add(s, "users.anonymise", AnonymiseUser.build(user_id=user_id))
 
 
 def anonymise(user_id: uuid.UUID) -> None:

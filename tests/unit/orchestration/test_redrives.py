@@ -107,17 +107,10 @@ def test_an_event_cancellation_compensates_its_open_and_confirmed_sagas_in_batch
     assert {(saga(i).status, saga(i).reason) for i in (ids[0], ids[2])} == {
         ("compensating", "event_canceled")}
     assert saga(other_event).status == "pending"
-    assert sent.flows() == [COMPENSATION, COMPENSATION]
-
-
-def test_requesting_an_event_cancellation_sends_one_command(sent):
-    event_id = uuid.uuid4()
-
-    service.request_event_cancellation(event_id)
-
-    assert sent.names() == ["orchestration.cancel_event_sagas"]
-    (command,), = sent.args_of("orchestration.cancel_event_sagas")
-    assert (command["event_id"], command["after"]) == (str(event_id), None)
+    next_batch = ["orchestration.cancel_event_sagas"]
+    assert sent.flows() == [next_batch, COMPENSATION, next_batch, COMPENSATION]
+    assert [cmd["after"] for (cmd,) in sent.args_of("orchestration.cancel_event_sagas")] == [
+        str(first), str(second)]
 
 
 def test_the_watchdog_redrives_a_stuck_saga_then_compensates_it(sent, monkeypatch):

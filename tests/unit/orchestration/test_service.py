@@ -103,6 +103,26 @@ def test_the_relay_drops_a_purchase_overtaken_by_its_compensation(sent, monkeypa
     assert outbox(saga_id)[0].sent_at is not None
 
 
+def test_the_relay_publishes_with_no_transaction_open(sent, monkeypatch):
+    from workers.celery_app import app
+    from workers.db import transaction
+
+    monkeypatch.setattr(service, "_broker_down_until", 0.0)
+    recorder = app.send_task
+    monkeypatch.setattr(app, "send_task", lambda *a, **k: (_ for _ in ()).throw(ConnectionError()))
+    saga_id, _ = start()
+
+    def publish_outside_transactions(*args, **kwargs):
+        with transaction():  # on SQLite this waits for, then fails on, a transaction left open
+            pass
+        return recorder(*args, **kwargs)
+
+    monkeypatch.setattr(app, "send_task", publish_outside_transactions)
+    assert service.relay_outbox(older_than_seconds=0) == 1
+    assert sent.flows() == [PURCHASE]
+    assert outbox(saga_id)[0].sent_at is not None
+
+
 # --- record_outcome ----------------------------------------------------------------------
 
 def test_outcomes_move_the_saga_forward_and_record_each_step(sent):

@@ -83,3 +83,27 @@ def test_a_notice_that_could_not_be_sent_is_sent_by_the_next_sweep():
 
     assert told == [held["saga_id"]]
     assert available(tier_id) == 5  # expired once, seats given back once
+
+
+def test_the_sweeper_tells_a_saga_only_after_the_expiry_committed():
+    """No hold row is locked (no write transaction open) while a notice is published."""
+    from sqlalchemy import select
+
+    from workers.db import transaction
+    from workers.tickets.models import Hold
+
+    event_id, tier_id = new_event(capacity=5)
+    held = reserve(event_id, tier_id, 2)
+    make_overdue(held["saga_id"])
+    seen = []
+
+    def publish_expired(saga_id):
+        # a transaction of its own (on SQLite it takes the write lock at BEGIN): it would
+        # wait for any transaction the sweeper kept open, and fail
+        with transaction() as s:
+            hold = s.scalar(select(Hold).where(Hold.saga_id == saga_id))
+            seen.append((hold.status, hold.expiry_sent_at))
+
+    assert holds.sweep(publish_expired) == 1
+    assert seen == [("expired", None)]
+    assert hold_of(held["saga_id"]).expiry_sent_at is not None

@@ -44,15 +44,26 @@ def test_capacity_can_not_drop_below_the_seats_already_taken():
     assert available(tier_id) == 5  # 8 seats, 3 of them held
 
 
-def test_only_the_organizer_or_an_admin_may_cancel_an_event():
+def test_only_the_organizer_or_an_admin_may_cancel_an_event(sent):
     event_id, _ = new_event()
 
     with pytest.raises(NotAllowed):
         service.cancel_event(event_id, editor_id=uuid.uuid4(), editor_is_admin=False)
+    assert sent.messages == []
     service.cancel_event(event_id, editor_id=uuid.uuid4(), editor_is_admin=True)
 
     with transaction() as s:
         assert s.get(Event, event_id).status == "canceled"
+
+
+def test_canceling_an_event_asks_the_orchestration_to_undo_its_purchases(sent):
+    event_id, _ = new_event()
+
+    service.cancel_event(event_id, editor_id=ORGANIZER, editor_is_admin=False)
+
+    assert sent.names() == ["orchestration.cancel_event_sagas"]
+    (command,), = sent.args_of("orchestration.cancel_event_sagas")
+    assert (command["event_id"], command["after"]) == (str(event_id), None)
 
 
 # --- reserve -----------------------------------------------------------------------------
@@ -151,7 +162,7 @@ def test_seats_can_be_reserved_inside_the_sale_window():
     assert available(tier_id) == 4
 
 
-def test_no_seats_of_a_canceled_event():
+def test_no_seats_of_a_canceled_event(sent):
     event_id, tier_id = new_event(capacity=5)
     service.cancel_event(event_id, editor_id=ORGANIZER, editor_is_admin=False)
 

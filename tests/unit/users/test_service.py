@@ -120,6 +120,21 @@ def test_closing_an_account_deactivates_it_and_asks_for_its_anonymisation(sent):
     assert (command["contract"], command["user_id"]) == ("AnonymiseUser", str(user["id"]))
 
 
+def test_an_account_closed_while_the_broker_is_down_is_anonymised_once_it_is_back(
+        broker_down, monkeypatch):
+    from workers import outbox
+    from workers.celery_app import app
+
+    user = register()
+    service.close_account(user["id"])  # answers: the request is not failed by the broker
+    assert stored(user["id"]).is_active is False
+
+    delivered = []  # the broker is back: the relay hands the command to the users queue
+    monkeypatch.setattr(app, "send_task", lambda name, args=None, **o: delivered.append(name))
+    assert outbox.relay(older_than_seconds=0) == 1
+    assert delivered == ["users.anonymise"]
+
+
 def test_closing_an_unknown_account_asks_for_nothing(sent):
     with pytest.raises(UserNotFound):
         service.close_account(uuid.uuid4())
