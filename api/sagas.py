@@ -1,6 +1,5 @@
 """Purchases: start one, follow it."""
 import uuid
-from datetime import datetime
 
 from flask import request, url_for
 from flask.views import MethodView
@@ -80,7 +79,7 @@ class Sagas(MethodView):
     @blp.response(200, SagaPage)
     def get(self, args):
         """Your purchases, newest first (admins: everybody's)"""
-        before = pagination.decode(args["cursor"], datetime.fromisoformat, uuid.UUID)
+        before = pagination.decode(args["cursor"], pagination.aware_datetime, uuid.UUID)
         owner = None if current_role() == "admin" else current_user_id()
         items = queries.list_sagas(user_id=owner, status=args["status"],
                                    limit=args["limit"] + 1, before=before)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import lazyload
 
 from settings import CRASH_CONFIRM_TIER, FAIL_CONFIRM_TIER, get_settings
 from workers.db import transaction
-from workers.tickets import codes, holds
+from workers.tickets import codes, holds, lifecycle
 from workers.steps import utcnow
 from workers.tickets.errors import (
     EventNotFound, EventNotOnSale, HoldExpired, HoldNotFound, HoldReleased, InjectedFault,
@@ -56,6 +56,7 @@ def update_event(event_id: uuid.UUID, *, editor_id: uuid.UUID, editor_is_admin: 
     """Edit an event's fields, add tiers, or change a tier's price or capacity."""
     with transaction() as s:
         event = _editable_event(s, event_id, editor_id, editor_is_admin)
+        lifecycle.check_transition(event.status, changes.get("status") or event.status)
         for field in ("name", "venue", "starts_at", *EVENT_OPTIONS):
             if field in changes:
                 setattr(event, field, changes[field])
@@ -69,7 +70,10 @@ def update_event(event_id: uuid.UUID, *, editor_id: uuid.UUID, editor_is_admin: 
 def cancel_event(event_id: uuid.UUID, *, editor_id: uuid.UUID, editor_is_admin: bool) -> None:
     """Take an event off sale for good; its purchases are undone by the orchestration."""
     with transaction() as s:
-        _editable_event(s, event_id, editor_id, editor_is_admin).status = "canceled"
+        event = _editable_event(s, event_id, editor_id, editor_is_admin)
+        if event.status != "canceled":  # repeating the cancelation is safe
+            lifecycle.check_transition(event.status, "canceled")
+            event.status = "canceled"
 
 
 def _editable_event(s, event_id, editor_id, editor_is_admin) -> Event:
