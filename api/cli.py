@@ -7,7 +7,7 @@ import secrets
 import click
 from flask.cli import AppGroup
 
-from settings import ROOT, get_settings
+from settings import DEV_JWT_SECRET, ROOT, get_settings
 from workers.steps import DomainError
 from workers.users import service as users
 
@@ -96,6 +96,8 @@ def dev_setup(key_only):
     port, flower = os.environ.get("BOXOFFICE_PORT", "8000"), os.environ.get("FLOWER_PORT", "5555")
     mode = "embedded (SQLite + spool broker)" if settings.embedded_broker else settings.broker_url
     click.echo(BANNER.format(port=port, flower=flower, key=key, mode=mode, var=settings.var_dir))
+    if settings.jwt_secret_key == DEV_JWT_SECRET:
+        click.secho(DEV_SECRET_WARNING, fg="red", bold=True)
 
 
 BANNER = """
@@ -104,6 +106,13 @@ boxoffice is starting ({mode}; state in {var})
   flower    http://127.0.0.1:{flower}
   API key   {key}
             send it as the X-API-Key header; a scripted purchase: make demo
+"""
+
+
+DEV_SECRET_WARNING = """
+!!! DEVELOPMENT MODE: tokens are signed with the PUBLIC development secret. !!!
+!!! Anyone can forge any token here, an admin's too. Never let real users   !!!
+!!! near this stack: run with BOXOFFICE_ENV=production and your own secrets.!!!
 """
 
 
