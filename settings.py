@@ -58,6 +58,8 @@ class Settings:
     #: RATELIMIT_ENABLED=false; stored in RATELIMIT_STORAGE_URI (default REDIS_URL)
     ratelimit_enabled: bool
     ratelimit_storage_uri: str
+    #: keeps the counters of deployments that share one Redis apart
+    ratelimit_key_prefix: str
     ratelimit_account: str
     ratelimit_purchase: str
     ratelimit_ip: str
@@ -99,6 +101,7 @@ class Settings:
             ratelimit_enabled=e.get("RATELIMIT_ENABLED", "true").lower() not in FALSE,
             ratelimit_storage_uri=(e.get("RATELIMIT_STORAGE_URI") or e.get("REDIS_URL")
                                    or "memory://"),
+            ratelimit_key_prefix=e.get("RATELIMIT_KEY_PREFIX", "boxoffice"),
             ratelimit_account=e.get("RATELIMIT_ACCOUNT", "10/minute;100/hour"),
             ratelimit_purchase=e.get("RATELIMIT_PURCHASE", "30/minute"),
             ratelimit_ip=e.get("RATELIMIT_IP", "60/minute"),

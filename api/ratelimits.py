@@ -65,8 +65,8 @@ def init_rate_limits(app: Flask, settings: Settings) -> Limiter | None:
         RATELIMIT_HEADERS_ENABLED=True,
         RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
         if settings.ratelimit_storage_uri.startswith("redis") else {},
+        RATELIMIT_KEY_PREFIX=settings.ratelimit_key_prefix,
     )
-    app.config.setdefault("RATELIMIT_KEY_PREFIX", "boxoffice")
     limiter = Limiter(key_func=ip_key, storage_uri=settings.ratelimit_storage_uri,
                       strategy="moving-window", in_memory_fallback_enabled=True)
     limiter.init_app(app)
