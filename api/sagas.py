@@ -60,8 +60,7 @@ def _full(saga: dict) -> dict:
 
 @blp.route("/sagas/<uuid:saga_id>")
 class Saga(MethodView):
-    decorators = [login_required()]
-
+    @login_required()
     @blp.response(200, SagaOut)
     def get(self, saga_id):
         """A purchase: status, reason, step timeline, tickets and payment"""
@@ -73,8 +72,7 @@ class Saga(MethodView):
 
 @blp.route("/sagas")
 class Sagas(MethodView):
-    decorators = [login_required()]
-
+    @login_required()
     @blp.arguments(SagaListArgs, location="query")
     @blp.response(200, SagaPage)
     def get(self, args):

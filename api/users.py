@@ -39,6 +39,7 @@ class Me(MethodView):
     @login_required()
     @blp.arguments(ProfilePatch)
     @blp.response(200, ProfileOut)
+    @blp.alt_response(403, description="`current_password` is wrong")
     def patch(self, body):
         """Change your name or password (give `current_password` with a new `password`)
 
