@@ -49,6 +49,8 @@ def _http_error(exc: HTTPException):
     data = getattr(exc, "data", None) or {}
     errors = data.get("messages") or data.get("errors") or {}
     message = data.get("message")
+    if message is None and exc.code == 429:  # a rate limit: its description is the limit
+        message = f"too many requests (at most {exc.description}): retry after Retry-After seconds"
     if message is None:
         message = "invalid request" if exc.code == 422 else exc.description
     response, code = error_response(exc.code, message, errors)

@@ -1,6 +1,7 @@
 """Every JSON request body is checked here, once, before any view parses it.
 
-The gateway reads at most ``MAX_CONTENT_LENGTH`` bytes (413 beyond). A body that is not
+The gateway reads at most ``MAX_CONTENT_LENGTH`` bytes, or a view's own smaller
+``max_content_length`` (413 beyond). A body that is not
 JSON a Python program can safely use is refused: malformed, nested too deeply
 (``RecursionError``), or holding an integer too long to convert (``ValueError``) →
 400; text with a lone UTF-16 surrogate (``"\\ud800"``, which no database or hash can
@@ -10,14 +11,21 @@ from __future__ import annotations
 
 import json
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_smorest import abort
+
+
+def _body_limit() -> int | None:
+    """A view's own, smaller body limit (its ``max_content_length``), if it has one."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(getattr(view, "view_class", view), "max_content_length", None)
 
 
 def _check_json_body():
     if not request.is_json:
         return None
-    raw = request.get_data(cache=True)  # werkzeug enforces MAX_CONTENT_LENGTH: 413
+    request.max_content_length = _body_limit() or current_app.config["MAX_CONTENT_LENGTH"]
+    raw = request.get_data(cache=True)  # werkzeug enforces the limit: 413
     if not raw.strip():
         return None
     try:

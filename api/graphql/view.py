@@ -17,6 +17,8 @@ class GraphQLView(StrawberryFlaskView):
     transport refuses (bad JSON, no query, batches) answer in the gateway's JSON shape."""
 
     methods = ["POST"]
+    #: read by the gateway's body check (api.parsing) before any view runs
+    max_content_length = MAX_BODY_BYTES
 
     def dispatch_request(self):
         request.max_content_length = MAX_BODY_BYTES

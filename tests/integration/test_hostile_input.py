@@ -101,6 +101,12 @@ def test_a_body_over_the_size_limit_is_413_json(api):
     assert r.status_code == 413 and r.get_json()["code"] == 413
 
 
+def test_graphql_keeps_its_smaller_body_limit(api):
+    body = '{"query": "{ __typename }", "variables": {"x": "%s"}}' % ("x" * 70_000)
+
+    assert raw(api, "POST", "/graphql", body).status_code == 413
+
+
 def test_passwords_have_a_maximum_length_and_a_minimum_strength(api):
     def register(password):
         return api.call("POST", "/users", json={"email": "pw-%s@example.com" % len(password),
