@@ -49,7 +49,8 @@ def fuzz_world(app, api_key, worker_processes):
     organizer, buyer = api.user("organizer"), api.user()
     event = api.event(organizer, capacity=1000)
     saga_id = api.start(buyer, event).get_json()["saga_id"]
-    wait_terminal([saga_id])
+    saga = wait_terminal([saga_id], timeout=180)[saga_id]
+    assert saga["status"] == "confirmed", saga
     ticket = api.call("GET", "/tickets", buyer["token"]).get_json()["items"][0]
     return {
         "key": api_key,

@@ -51,7 +51,8 @@ def world(app, api_key, worker_processes):
     organizer, buyer = api.user("organizer"), api.user()
     event = api.event(organizer, capacity=5)
     saga_id = api.start(buyer, event).get_json()["saga_id"]
-    wait_terminal([saga_id])
+    saga = wait_terminal([saga_id], timeout=180)[saga_id]
+    assert saga["status"] == "confirmed", saga
     ticket_id = api.call("GET", "/tickets", buyer["token"]).get_json()["items"][0]["id"]
     closed = api.user()
     closed_other = api.call("POST", "/auth/login", json={"email": closed["email"],
