@@ -6,7 +6,7 @@ from copy import deepcopy
 from datetime import timedelta
 from functools import wraps
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_jwt_extended import JWTManager, get_jwt_identity, verify_jwt_in_request
 from flask_smorest import abort
 
@@ -64,8 +64,6 @@ def _revoked(_header, payload) -> bool:
 
 def session_expiry():
     """When the last token of a session still going now will have expired."""
-    from flask import current_app
-
     return utcnow() + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
 
 
