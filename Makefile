@@ -6,7 +6,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help install run demo test test-unit test-services lint migrate check-compose bench chaos clean
+.PHONY: help install run demo test test-unit test-services lint migrate check-compose bench chaos fuzz clean
 
 help:
 	@echo "make run    - install, migrate and start gateway, workers, beat and Flower"
@@ -59,6 +59,11 @@ bench: install
 # CHAOS_ARGS e.g. "--scenario kill-workers --purchases 200 --seed 7 --keep-logs".
 chaos: install
 	python -m chaos $(CHAOS_ARGS)
+
+# Schemathesis against the gateway on the real services, far longer than in `make test`:
+# FUZZ_EXAMPLES generated requests per operation and role (the suite runs 5).
+fuzz: install
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} python -m pytest tests/integration/test_fuzz.py -q -o timeout=3600 $(PYTEST_ARGS)
 
 check-compose: install
 	scripts/check-compose.sh

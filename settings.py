@@ -20,6 +20,9 @@ FAIL_CONFIRM_TIER = "__fail_confirm__"
 CRASH_CONFIRM_TIER = "__crash_confirm__"
 
 
+FALSE = ("0", "false", "no", "off")
+
+
 class ConfigurationError(ClickException, RuntimeError):
     """Raised when the environment cannot run the requested mode safely.
 
@@ -54,6 +57,24 @@ class Settings:
     saga_step_timeout_seconds: int
     #: re-drives of a stuck saga before it is compensated (or, compensating, failed)
     saga_max_redrives: int
+    #: a charge failing transiently is retried for at most this long after the seats were
+    #: reserved, then the saga gives them back (keep it well under the hold time)
+    charge_retry_budget_seconds: float
+    #: request rate limits (Flask-Limiter notation, ";" between several): off with
+    #: RATELIMIT_ENABLED=false; stored in RATELIMIT_STORAGE_URI (default REDIS_URL)
+    ratelimit_enabled: bool
+    ratelimit_storage_uri: str
+    #: keeps the counters of deployments that share one Redis apart
+    ratelimit_key_prefix: str
+    ratelimit_account: str
+    ratelimit_purchase: str
+    ratelimit_ip: str
+    ratelimit_client: str
+    #: purchases in flight and seats they hold, per buyer (0: no cap)
+    max_open_purchases_per_user: int
+    max_held_seats_per_user: int
+    #: the largest request body the gateway reads
+    max_content_length: int
     #: bearer token Prometheus sends to GET /metrics (admins' access tokens work too)
     metrics_token: str | None = None
 
@@ -86,6 +107,18 @@ class Settings:
             saga_step_timeout_seconds=int(e.get("SAGA_STEP_TIMEOUT_SECONDS", "60")),
             saga_max_redrives=int(e.get("SAGA_MAX_REDRIVES", "3")),
             metrics_token=e.get("METRICS_TOKEN") or None,
+            charge_retry_budget_seconds=float(e.get("CHARGE_RETRY_BUDGET_SECONDS", "30")),
+            ratelimit_enabled=e.get("RATELIMIT_ENABLED", "true").lower() not in FALSE,
+            ratelimit_storage_uri=(e.get("RATELIMIT_STORAGE_URI") or e.get("REDIS_URL")
+                                   or "memory://"),
+            ratelimit_key_prefix=e.get("RATELIMIT_KEY_PREFIX", "boxoffice"),
+            ratelimit_account=e.get("RATELIMIT_ACCOUNT", "10/minute;100/hour"),
+            ratelimit_purchase=e.get("RATELIMIT_PURCHASE", "30/minute"),
+            ratelimit_ip=e.get("RATELIMIT_IP", "60/minute"),
+            ratelimit_client=e.get("RATELIMIT_CLIENT", "1200/minute"),
+            max_open_purchases_per_user=int(e.get("MAX_OPEN_PURCHASES_PER_USER", "5")),
+            max_held_seats_per_user=int(e.get("MAX_HELD_SEATS_PER_USER", "20")),
+            max_content_length=int(e.get("MAX_CONTENT_LENGTH", str(1024 * 1024))),
         )
         settings.check()
         return settings

@@ -12,8 +12,6 @@ OPENAPI = {
     "OPENAPI_VERSION": "3.0.3",
     "OPENAPI_URL_PREFIX": "/",
     "OPENAPI_JSON_PATH": "openapi.json",
-    "OPENAPI_SWAGGER_UI_PATH": "/docs",
-    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
     "API_SPEC_OPTIONS": {
         "components": {"securitySchemes": {
             "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
@@ -32,20 +30,27 @@ def create_app(settings: Settings | None = None) -> Flask:
     from api.errors import register_error_handlers
     from api.graphql import register as register_graphql
     from api.metrics import register as register_metrics
+    from api.openapi import ErrorResponses
+    from api.parsing import init_parsing
+    from api.ratelimits import init_rate_limits
+    from api.security import init_security
 
     settings = settings or get_settings()
     app = Flask(__name__)
     app.config.update(OPENAPI)
     app.json.sort_keys = False
     init_auth(app, settings)
-    api = Api(app)
+    init_parsing(app, settings.max_content_length)
+    api = Api(app, spec_kwargs={"extra_plugins": [ErrorResponses()]})
     for module in (health, users, events, sales, sagas, tickets):
         api.register_blueprint(module.blp)
     register_graphql(app)
     register_dashboard(app, settings)
     register_metrics(app, settings)
+    init_security(app)
     register_error_handlers(app)
     telemetry.instrument_flask(app)
     logs.configure_gateway()
     register_commands(app)
+    init_rate_limits(app, settings)  # last: it wraps the views registered above
     return app

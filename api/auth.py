@@ -6,17 +6,19 @@ from copy import deepcopy
 from datetime import timedelta
 from functools import wraps
 
-from flask import g, request
-from flask_jwt_extended import JWTManager, get_jwt, get_jwt_identity, verify_jwt_in_request
+from flask import current_app, g, request
+from flask_jwt_extended import JWTManager, get_jwt_identity, verify_jwt_in_request
 from flask_smorest import abort
 
 from api.errors import error_response
+from workers.steps import utcnow
 from workers.users import service as users
+from workers.users import sessions
 
 API_KEY_HEADER = "X-API-Key"
 #: endpoints anyone may call without an API key
 OPEN_ENDPOINTS = {"health.healthz", "health.readyz", "api-docs.openapi_json",
-                  "api-docs.openapi_swagger_ui", "static",
+                  "docs.swagger_ui", "static",
                   "graphql.graphiql"}  # GET /graphql: the GraphiQL page only, no data
 #: areas with a login of their own (the dashboard's session, the metrics token)
 OWN_AUTH_BLUEPRINTS = {"dashboard", "metrics"}
@@ -49,12 +51,23 @@ def _require_api_key():
 
 @jwt.token_in_blocklist_loader
 def _revoked(_header, payload) -> bool:
-    return users.is_token_revoked(payload["jti"])
+    """Every token, on every request: is the account active, is the token, its session
+    or its password generation still valid? Remembers the account's current role."""
+    try:
+        user_id = uuid.UUID(str(payload.get("sub")))
+    except ValueError:
+        return True
+    state = sessions.token_state(user_id, payload["jti"], payload.get("fam"), payload.get("gen"))
+    g.token_state = state
+    if state.token_revoked and payload.get("type") == "refresh" and payload.get("fam"):
+        # a refresh token presented after it was redeemed: someone else may hold it
+        sessions.end_session(payload["fam"], session_expiry())
+    return state.refusal is not None
 
 
-@jwt.additional_claims_loader
-def _claims(identity):
-    return {"role": g.get("login_role", "buyer")}
+def session_expiry():
+    """When the last token of a session still going now will have expired."""
+    return utcnow() + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
 
 
 @jwt.unauthorized_loader
@@ -74,7 +87,8 @@ def _expired_token(_header, _payload):
 
 @jwt.revoked_token_loader
 def _revoked_token(_header, _payload):
-    return error_response(401, "token has been revoked")
+    state = g.get("token_state")
+    return error_response(401, state.refusal if state else "token has been revoked")
 
 
 @jwt.needs_fresh_token_loader
@@ -87,7 +101,9 @@ def current_user_id() -> uuid.UUID:
 
 
 def current_role() -> str:
-    return get_jwt().get("role", "buyer")
+    """The account's role now (read with the token's checks), not the one at login."""
+    state = g.get("token_state")
+    return state.role if state is not None and state.role else "buyer"
 
 
 def login_required(*roles: str, refresh: bool = False):
@@ -99,18 +115,26 @@ def login_required(*roles: str, refresh: bool = False):
             if roles and current_role() not in roles:
                 abort(403, message=f"this needs the role {' or '.join(roles)}")
             return fn(*args, **kwargs)
-        # the OpenAPI document says which routes need the bearer token too
+        # the OpenAPI document says which routes need the bearer token too, and which
+        # roles (api.openapi adds the answers these can get)
         doc = deepcopy(getattr(wrapper, "_apidoc", {}))
-        doc.setdefault("manual_doc", {})["security"] = [{"apiKey": [], "bearer": []}]
+        manual = doc.setdefault("manual_doc", {})
+        manual["security"] = [{"apiKey": [], "bearer": []}]
+        if roles:
+            manual["x-roles"] = list(roles)
+        if refresh:
+            manual["x-token"] = "refresh"
         wrapper._apidoc = doc
         return wrapper
     return decorator
 
 
-def issue_tokens(user: dict) -> dict:
+def issue_tokens(user: dict, family: str | None = None) -> dict:
+    """A token pair of a session (``family``; a new one for a login)."""
     from flask_jwt_extended import create_access_token, create_refresh_token
 
-    g.login_role = user["role"]
+    claims = {"role": user["role"], "gen": user["token_generation"],
+              "fam": family or uuid.uuid4().hex}
     identity = str(user["id"])
-    return {"access_token": create_access_token(identity),
-            "refresh_token": create_refresh_token(identity)}
+    return {"access_token": create_access_token(identity, additional_claims=claims),
+            "refresh_token": create_refresh_token(identity, additional_claims=claims)}

@@ -7,7 +7,7 @@ import secrets
 import click
 from flask.cli import AppGroup
 
-from settings import ROOT, get_settings
+from settings import DEV_JWT_SECRET, ROOT, get_settings
 from workers.steps import DomainError
 from workers.users import service as users
 
@@ -100,6 +100,8 @@ def dev_setup(key_only):
     login = os.environ.get("FLOWER_BASIC_AUTH") and "from FLOWER_BASIC_AUTH" or credentials(settings)[0]
     click.echo(BANNER.format(port=port, flower=flower, key=key, mode=mode, var=settings.var_dir,
                              flower_login=login))
+    if settings.jwt_secret_key == DEV_JWT_SECRET:
+        click.secho(DEV_SECRET_WARNING, fg="red", bold=True)
 
 
 BANNER = """
@@ -109,6 +111,13 @@ boxoffice is starting ({mode}; state in {var})
   flower    http://127.0.0.1:{flower}      (user:password {flower_login})
   API key   {key}
             send it as the X-API-Key header; a scripted purchase: make demo
+"""
+
+
+DEV_SECRET_WARNING = """
+!!! DEVELOPMENT MODE: tokens are signed with the PUBLIC development secret. !!!
+!!! Anyone can forge any token here, an admin's too. Never let real users   !!!
+!!! near this stack: run with BOXOFFICE_ENV=production and your own secrets.!!!
 """
 
 

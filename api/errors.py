@@ -16,8 +16,9 @@ from workers.steps import DomainError
 from workers.tickets.checkin import (
     TicketAlreadyUsed, TicketForAnotherEvent, TicketVoid, UnknownTicketCode,
 )
-from workers.tickets.errors import EventNotFound, NotAllowed, TierNotFound
-from workers.users.errors import EmailTaken, InvalidCredentials, UserNotFound
+from workers.orchestration.caps import PurchaseCapReached
+from workers.tickets.errors import EventNotFound, EventStatusConflict, NotAllowed, TierNotFound
+from workers.users.errors import EmailTaken, InvalidCredentials, UserNotFound, WrongPassword
 
 DOMAIN_STATUS = {
     EmailTaken: (409, "an account with this email already exists"),
@@ -33,7 +34,12 @@ DOMAIN_STATUS = {
     TicketAlreadyUsed: (409, None),
     TicketVoid: (410, None),
     TicketForAnotherEvent: (422, "this ticket is for another event"),
+    EventStatusConflict: (409, None),
+    WrongPassword: (403, "current_password is not this account's password"),
+    PurchaseCapReached: (429, None),
 }
+#: extra headers of a domain refusal's answer
+DOMAIN_HEADERS = {PurchaseCapReached: {"Retry-After": "10"}}
 
 
 def error_response(code: int, message: str, errors: dict | None = None):
@@ -49,6 +55,8 @@ def _http_error(exc: HTTPException):
     if message is None and exc.code == 422:
         unknown = unknown_fields(errors)
         message = f"unknown {', '.join(unknown)}" if unknown else "invalid request"
+    elif message is None and exc.code == 429:  # a rate limit: its description is the limit
+        message = f"too many requests (at most {exc.description}): retry after Retry-After seconds"
     elif message is None:
         message = exc.description
     response, code = error_response(exc.code, message, errors)
@@ -61,7 +69,9 @@ def _domain_error(exc: DomainError):
     for cls in type(exc).__mro__:
         if cls in DOMAIN_STATUS:
             code, message = DOMAIN_STATUS[cls]
-            return error_response(code, message or str(exc))
+            response, code = error_response(code, message or str(exc))
+            response.headers.update(DOMAIN_HEADERS.get(cls, {}))
+            return response, code
     raise exc
 
 

@@ -73,6 +73,8 @@ class Event(MethodView):
     @login_required("organizer", "admin")
     @blp.arguments(EventPatch)
     @blp.response(200, EventOut)
+    @blp.alt_response(409, description="the event is canceled, or the status change is not "
+                                       "one its lifecycle allows")
     def patch(self, body, event_id):
         """Edit an event; add tiers (no id) or change them (with id)"""
         service.update_event(event_id, editor_id=current_user_id(),

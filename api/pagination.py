@@ -3,8 +3,18 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime
 
 from flask_smorest import abort
+
+
+def aware_datetime(value: str) -> datetime:
+    """A cursor's timestamp: ISO 8601 with its UTC offset (a naive one or a bare date is
+    not one of ours)."""
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError("a cursor's timestamp carries its UTC offset")
+    return parsed
 
 
 def encode(*values) -> str:

@@ -1,6 +1,5 @@
 """Purchases: start one, follow it."""
 import uuid
-from datetime import datetime
 
 from flask import request, url_for
 from flask.views import MethodView
@@ -62,8 +61,7 @@ def _full(saga: dict) -> dict:
 
 @blp.route("/sagas/<uuid:saga_id>")
 class Saga(MethodView):
-    decorators = [login_required()]
-
+    @login_required()
     @blp.response(200, SagaOut)
     def get(self, saga_id):
         """A purchase: status, reason, step timeline, tickets and payment"""
@@ -106,13 +104,12 @@ def cancel(saga_id):
 
 @blp.route("/sagas")
 class Sagas(MethodView):
-    decorators = [login_required()]
-
+    @login_required()
     @blp.arguments(SagaListArgs, location="query")
     @blp.response(200, SagaPage)
     def get(self, args):
         """Your purchases, newest first (admins: everybody's)"""
-        before = pagination.decode(args["cursor"], datetime.fromisoformat, uuid.UUID)
+        before = pagination.decode(args["cursor"], pagination.aware_datetime, uuid.UUID)
         owner = None if current_role() == "admin" else current_user_id()
         items = queries.list_sagas(user_id=owner, status=args["status"],
                                    limit=args["limit"] + 1, before=before)

@@ -35,8 +35,7 @@ def _own_event(event_id: uuid.UUID) -> dict:
 
 @blp.route("/events/<uuid:event_id>/sagas")
 class EventSagas(MethodView):
-    decorators = [login_required()]
-
+    @login_required()
     @blp.arguments(SagaListArgs, location="query")
     @blp.response(200, SagaPage)
     @blp.alt_response(404, description="no such event, or not one you organise")
@@ -55,8 +54,7 @@ class EventSagas(MethodView):
 
 @blp.route("/events/<uuid:event_id>/sales")
 class EventSales(MethodView):
-    decorators = [login_required()]
-
+    @login_required()
     @blp.response(200, EventSalesOut)
     @blp.alt_response(404, description="no such event, or not one you organise")
     @blp.doc(security=SECURITY)

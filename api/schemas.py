@@ -6,9 +6,10 @@ integers (``2.9`` and ``"1"`` are refused, not rounded or parsed).
 """
 from functools import partial
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from workers.tickets.models import MAX_PER_ORDER
+from workers.users import passwords
 from workers.users.models import ROLES
 
 Currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z]{3}$"))
@@ -21,10 +22,26 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
+NEW_PASSWORD = {"description": f"{passwords.MIN_LENGTH}-{passwords.MAX_LENGTH} characters, "
+                               f"{passwords.MIN_DISTINCT}+ different, not a well-known one",
+                "minLength": passwords.MIN_LENGTH, "maxLength": passwords.MAX_LENGTH}
+
+
+def _check_password(data: dict, field: str = "password") -> None:
+    if data.get(field) is not None:
+        found = passwords.problems(data[field], data.get("email"))
+        if found:
+            raise ValidationError({field: [f"the password {p}" for p in found]})
+
+
 class RegisterIn(StrictSchema):
     email = fields.Email(required=True, validate=validate.Length(max=320))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=200))
+    password = fields.String(required=True, load_only=True, metadata=NEW_PASSWORD)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+    @validates_schema
+    def _password_rules(self, data, **_):
+        _check_password(data)
 
 
 class UserOut(Schema):
@@ -37,17 +54,30 @@ class UserOut(Schema):
 
 class ProfilePatch(StrictSchema):
     name = fields.String(validate=validate.Length(min=1, max=200))
-    password = fields.String(load_only=True, validate=validate.Length(min=8, max=200))
+    password = fields.String(load_only=True, metadata=NEW_PASSWORD)
+    current_password = fields.String(load_only=True, validate=validate.Length(max=200),
+                                     metadata={"description": "needed to set a new password"})
+
+    @validates_schema
+    def _password_rules(self, data, **_):
+        _check_password(data)
+        if data.get("password") is not None and not data.get("current_password"):
+            raise ValidationError({"current_password": ["needed to set a new password"]})
 
 
 class LoginIn(StrictSchema):
-    email = fields.String(required=True)
-    password = fields.String(required=True, load_only=True)
+    email = fields.String(required=True, validate=validate.Length(max=320))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=200))
 
 
 class TokensOut(Schema):
     access_token = fields.String()
     refresh_token = fields.String()
+
+
+class ProfileOut(UserOut):
+    access_token = fields.String(metadata={"description": "after a password change only"})
+    refresh_token = fields.String(metadata={"description": "after a password change only"})
 
 
 class LogoutIn(StrictSchema):
@@ -70,6 +100,16 @@ class TierPatch(StrictSchema):
     currency = fields.String(validate=validate.Regexp(r"^[A-Za-z]{3}$"))
     capacity = Int(validate=validate.Range(min=0, max=10**7))
     max_per_order = Int(validate=validate.Range(min=1, max=MAX_PER_ORDER))
+
+    @validates_schema
+    def _new_tier_is_complete(self, data, **_):
+        """A tier without ``id`` is a new one: it needs what ``TierIn`` requires."""
+        if data.get("id") is None:
+            missing = [name for name, field in TierIn().fields.items()
+                       if field.required and name not in data]
+            if missing:
+                raise ValidationError({name: ["Missing data for required field."]
+                                       for name in missing})
 
 
 EVENT_STATUSES = ("draft", "on_sale", "sold_out", "canceled")

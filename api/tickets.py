@@ -20,8 +20,7 @@ SECURITY = [{"apiKey": [], "bearer": []}]
 
 @blp.route("/tickets")
 class Tickets(MethodView):
-    decorators = [login_required()]
-
+    @login_required()
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, TicketPage)
     def get(self, args):
@@ -34,8 +33,7 @@ class Tickets(MethodView):
 
 @blp.route("/tickets/<uuid:ticket_id>")
 class Ticket(MethodView):
-    decorators = [login_required()]
-
+    @login_required()
     @blp.response(200, TicketOut)
     def get(self, ticket_id):
         """One of your tickets"""
@@ -47,8 +45,7 @@ class Ticket(MethodView):
 
 @blp.route("/tickets/<uuid:ticket_id>/qr")
 class TicketQr(MethodView):
-    decorators = [login_required()]
-
+    @login_required()
     @blp.response(200, {"type": "string", "format": "binary"}, content_type="image/png",
                   description="the ticket's code as a QR symbol, to show at the door")
     @blp.alt_response(404, description="no such ticket of yours")

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tests.support import services as throwaway
-from tests.support.processes import Beat, Worker, child_env
+from tests.support.processes import UNLIMITED, Beat, Worker, child_env
 
 QUEUES = ("tickets", "payments", "orchestration", "users")
 TERMINAL = {"confirmed", "canceled", "failed"}
@@ -24,7 +24,7 @@ def run(*, buyers: int, seats: int, concurrency: int) -> int:
     os.environ.update(DATABASE_URL=provisioned.database_url,
                       CELERY_BROKER_URL=provisioned.broker_url,
                       REDIS_URL=provisioned.redis_url, BOXOFFICE_VAR_DIR=str(var_dir),
-                      CELERY_WORKER_CONCURRENCY=str(concurrency))
+                      CELERY_WORKER_CONCURRENCY=str(concurrency), **UNLIMITED)
     procs = []
     try:
         from api.cli import migrate

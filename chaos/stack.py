@@ -16,6 +16,7 @@ from pathlib import Path
 import requests
 
 from chaos.procs import ROOT, Managed, free_port, kill_group, run, wait_for
+from tests.support.processes import UNLIMITED
 
 QUEUES = ("tickets", "payments", "orchestration", "users")
 VENV_BIN = Path(sys.executable).parent
@@ -47,7 +48,7 @@ def stack_env(*, database_url: str, broker_url: str, redis_url: str, var_dir: Pa
     env.update(DATABASE_URL=database_url, CELERY_BROKER_URL=broker_url, REDIS_URL=redis_url,
                BOXOFFICE_VAR_DIR=str(var_dir), BOXOFFICE_ENV="development",
                BOXOFFICE_FAULT_INJECTION="", PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1",
-               JWT_ACCESS_MINUTES="240")
+               JWT_ACCESS_MINUTES="240", **UNLIMITED)
     for name, value in extra.items():
         if value is None:
             env.pop(name, None)

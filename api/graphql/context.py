@@ -10,10 +10,11 @@ import uuid
 from dataclasses import dataclass
 
 from flask import Request, Response
-from flask_jwt_extended import get_jwt, get_jwt_identity, verify_jwt_in_request
+from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import PyJWTError
 
+from api.auth import current_role
 from api.graphql.errors import refusal
 from workers.tickets.catalogue import Viewer
 
@@ -37,8 +38,7 @@ class Context:
         identity = get_jwt_identity()
         if identity is None:
             return cls(request, response)
-        return cls(request, response, user_id=uuid.UUID(identity),
-                   role=get_jwt().get("role", "buyer"))
+        return cls(request, response, user_id=uuid.UUID(identity), role=current_role())
 
     def require_user(self) -> uuid.UUID:
         """The caller's user id; a GraphQL error (code 401) for fields that need one."""

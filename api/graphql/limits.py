@@ -10,13 +10,16 @@ Each limit refuses a hostile request before it costs much, with a GraphQL error 
   skips, are bounded by graphql-core's ``MaxIntrospectionDepthRule`` instead;
 - breadth: ``MAX_ALIASES`` aliases, the only way to ask for one list field twice;
 - lists: every ``limit`` argument is 1-200, checked by the REST API's ``PageArgs``;
-- batching (several operations in one request) stays off, strawberry's default.
+- batching (several operations in one request) stays off, strawberry's default;
+- a document of several operations needs ``operationName`` (the GraphQL spec's rule;
+  strawberry would run the first).
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import partial
 
+from graphql import GraphQLError, OperationDefinitionNode
 from graphql.validation import MaxIntrospectionDepthRule
 from strawberry.extensions import (AddValidationRules, MaxAliasesLimiter, MaxTokensLimiter,
                                    QueryDepthLimiter, SchemaExtension)
@@ -36,9 +39,23 @@ class MaxQueryLength(SchemaExtension):
         yield
 
 
+class OperationNameRequired(SchemaExtension):
+    """Refuse a document of several operations that does not say which one to run."""
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        operations = [d for d in context.graphql_document.definitions
+                      if isinstance(d, OperationDefinitionNode)]
+        if len(operations) > 1 and not context._provided_operation_name:
+            context.pre_execution_errors = [GraphQLError(
+                "Must provide operationName: the document holds several operations")]
+        yield
+
+
 #: factories, so every operation gets its own extension instances
 LIMITS: tuple[Callable[[], SchemaExtension], ...] = (
     MaxQueryLength,
+    OperationNameRequired,
     partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
     partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
     partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),

@@ -9,6 +9,7 @@ from strawberry.http.ides import get_graphql_ide_html
 from api.errors import error_response
 from api.graphql.context import Context
 from api.graphql.limits import MAX_BODY_BYTES
+from api.security import inline_script_hashes, policy
 
 
 class GraphQLView(StrawberryFlaskView):
@@ -16,6 +17,8 @@ class GraphQLView(StrawberryFlaskView):
     transport refuses (bad JSON, no query, batches) answer in the gateway's JSON shape."""
 
     methods = ["POST"]
+    #: read by the gateway's body check (api.parsing) before any view runs
+    max_content_length = MAX_BODY_BYTES
 
     def dispatch_request(self):
         request.max_content_length = MAX_BODY_BYTES
@@ -33,4 +36,8 @@ def graphiql():
     operations it sends do (put ``{"X-API-Key": "..."}`` in its Headers tab)."""
     if "query" in request.args:
         return error_response(405, "send GraphQL operations with POST /graphql")
-    return Response(get_graphql_ide_html("graphiql"), mimetype="text/html")
+    html = get_graphql_ide_html("graphiql")
+    # its files come pinned (SRI) from unpkg; its one inline script is allowed by hash
+    csp = policy(scripts=f"https://unpkg.com {inline_script_hashes(html)}",
+                 styles="https://unpkg.com 'unsafe-inline'")
+    return Response(html, mimetype="text/html", headers={"Content-Security-Policy": csp})

@@ -59,6 +59,7 @@ def test_make_run_serves_a_purchase_across_separate_processes(embedded_stack):
     assert "seats left: 98/100" in demo.stdout
     text = log.read_text()
     assert "embedded (SQLite + spool broker)" in text
+    assert "PUBLIC development secret" in text  # said loudly: tokens here are forgeable
     assert re.search(r"tickets\.1 .*Task tickets\.reserve_seats\[\S+\] succeeded", text)
     assert re.search(r"payments\.1 .*Task payments\.charge\[\S+\] succeeded", text)
     assert re.search(r"orchestration\.1 .*Task orchestration\.record_step\[\S+\] succeeded", text)

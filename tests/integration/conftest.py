@@ -9,6 +9,8 @@ import pytest
 from tests.support.processes import Beat, Worker, child_env, wait_for
 
 QUEUES = ("tickets", "payments", "orchestration", "users")
+#: the workers' retry budget of a failing charge: shorter than its retries would take
+CHARGE_RETRY_BUDGET = "3"
 TERMINAL = {"confirmed", "canceled", "failed"}
 
 
@@ -16,7 +18,8 @@ TERMINAL = {"confirmed", "canceled", "failed"}
 def worker_processes(var_dir):
     """A worker process per queue, and beat (sweeping every second), as deployed."""
     env = child_env(CELERY_HOLD_SWEEP_SECONDS="1", CELERY_OUTBOX_RELAY_SECONDS="1",
-                    STEP_RETRY_BACKOFF_MAX="2", BOXOFFICE_TRACE_FILE=str(var_dir / "spans.jsonl"))
+                    STEP_RETRY_BACKOFF_MAX="2", CHARGE_RETRY_BUDGET_SECONDS=CHARGE_RETRY_BUDGET,
+                    BOXOFFICE_TRACE_FILE=str(var_dir / "spans.jsonl"))
     processes = {q: Worker(q, env, var_dir).start() for q in QUEUES}
     processes["beat"] = Beat(env, var_dir).start()
     try:

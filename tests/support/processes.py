@@ -91,8 +91,14 @@ class Beat(CeleryProcess):
                                   "-s", str(log_dir / "beat-schedule")], env, log_dir / "beat.log")
 
 
+#: where load is driven, the gateway's request rate limits and per-buyer caps are off, so
+#: that what is measured is the saga, not the limiter
+UNLIMITED = {"RATELIMIT_ENABLED": "false", "MAX_OPEN_PURCHASES_PER_USER": "0",
+             "MAX_HELD_SEATS_PER_USER": "0"}
+
+
 def child_env(**overrides) -> dict:
-    env = dict(os.environ)
+    env = {**os.environ, **UNLIMITED}
     env.update({k: v for k, v in overrides.items() if v is not None})
     for k, v in overrides.items():
         if v is None:

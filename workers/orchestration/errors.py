@@ -25,6 +25,7 @@ REASONS = {
     "UnknownPaymentToken": "payment_declined",
     "InsufficientFunds": "insufficient_funds",
     "PaymentProcessingError": "payment_unavailable",
+    "PaymentUnavailable": "payment_unavailable",
     "TierNotFound": "invalid_request",
     "EventNotFound": "invalid_request",
     "EventNotOnSale": "not_on_sale",

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from contracts import CancelEventSagas
 from workers import outbox, telemetry
 from workers.db import transaction
+from workers.orchestration import caps
 from workers.orchestration.completion import finished, signature_of
 from workers.orchestration.errors import (
     NOTHING_RESERVED, IdempotencyConflict, SagaAlreadyConfirmed, SagaFinished, SagaNotFound,
@@ -48,6 +49,12 @@ def start_purchase(*, user_id, event_id, tier_id, quantity, payment_token,
     digest = request_hash(body)
     try:
         with transaction() as s:
+            if idempotency_key is not None:
+                first = s.scalar(select(Saga).where(Saga.user_id == user_id,
+                                                    Saga.idempotency_key == idempotency_key))
+                if first is not None:
+                    return _repeated(first, idempotency_key, digest)
+            caps.check(s, user_id, quantity)
             now = utcnow()
             saga = Saga(user_id=user_id, status="pending", event_id=event_id, tier_id=tier_id,
                         quantity=quantity, payment_token=payment_token, request_hash=digest,
@@ -63,11 +70,15 @@ def start_purchase(*, user_id, event_id, tier_id, quantity, payment_token,
         with transaction() as s:
             first = s.scalar(select(Saga).where(Saga.user_id == user_id,
                                                 Saga.idempotency_key == idempotency_key))
-        if first.request_hash != digest:
-            raise IdempotencyConflict(idempotency_key) from None
-        return first.id, False
+        return _repeated(first, idempotency_key, digest)
     publish(message, saga, retry=False)
     return saga.id, True
+
+
+def _repeated(first: Saga, idempotency_key: str, digest: str) -> tuple[uuid.UUID, bool]:
+    if first.request_hash != digest:
+        raise IdempotencyConflict(idempotency_key)
+    return first.id, False
 
 
 #: after a failed publish, this process leaves publishing to the relay for a while, so

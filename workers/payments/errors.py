@@ -14,6 +14,10 @@ class PaymentProcessingError(TransientError):
     """The processor failed this time; the charge did not happen."""
 
 
+class PaymentUnavailable(DomainError):
+    """The processor kept failing transiently for the whole retry budget: give up."""
+
+
 class UnknownPaymentToken(PaymentDeclined):
     pass
 

@@ -2,15 +2,27 @@
 from contracts import ChargePayment, PaymentCaptured, PaymentRefunded, RefundPayment, SeatsReserved
 from workers.celery_app import app
 from workers.payments import service
-from workers.steps import ContractTask
+from settings import get_settings
+from workers.payments.errors import PaymentProcessingError, PaymentUnavailable
+from workers.steps import ContractTask, utcnow
 
 
 @app.task(base=ContractTask, bind=True, name="payments.charge",
           contracts=(SeatsReserved, ChargePayment), step_name="charge")
 def charge(self, reserved, cmd):
-    captured = service.charge(saga_id=cmd["saga_id"], payment_token=cmd["payment_token"],
-                              amount_cents=reserved["amount_cents"],
-                              currency=reserved["currency"])
+    try:
+        captured = service.charge(saga_id=cmd["saga_id"], payment_token=cmd["payment_token"],
+                                  amount_cents=reserved["amount_cents"],
+                                  currency=reserved["currency"])
+    except PaymentProcessingError as exc:
+        # Retried (with backoff) only while the retry budget lasts, counted from the
+        # reservation: the seats are held all that time, so they go back sooner.
+        budget = get_settings().charge_retry_budget_seconds
+        spent = (utcnow() - reserved["step"]["finished_at"]).total_seconds()
+        if spent >= budget:
+            raise PaymentUnavailable(f"the processor kept failing for {spent:.0f}s "
+                                     f"(retry budget {budget:g}s): {exc}") from exc
+        raise
     return PaymentCaptured.build(**captured, step=self.timing())
 
 

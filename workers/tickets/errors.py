@@ -40,3 +40,7 @@ class HoldExpired(DomainError):
 
 class OrderLimitExceeded(DomainError):
     """More seats in one order than the tier allows."""
+
+
+class EventStatusConflict(DomainError):
+    """A change the event's lifecycle does not allow (a canceled event is final)."""

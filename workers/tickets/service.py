@@ -18,7 +18,7 @@ from contracts import CancelEventSagas
 from settings import CRASH_CONFIRM_TIER, FAIL_CONFIRM_TIER, get_settings
 from workers import outbox
 from workers.db import transaction
-from workers.tickets import codes, holds
+from workers.tickets import codes, holds, lifecycle
 from workers.steps import utcnow
 from workers.tickets.errors import (
     EventNotFound, EventNotOnSale, HoldExpired, HoldNotFound, HoldReleased, InjectedFault,
@@ -58,6 +58,7 @@ def update_event(event_id: uuid.UUID, *, editor_id: uuid.UUID, editor_is_admin: 
     """Edit an event's fields, add tiers, or change a tier's price or capacity."""
     with transaction() as s:
         event = _editable_event(s, event_id, editor_id, editor_is_admin)
+        lifecycle.check_transition(event.status, changes.get("status") or event.status)
         for field in ("name", "venue", "starts_at", *EVENT_OPTIONS):
             if field in changes:
                 setattr(event, field, changes[field])
@@ -73,7 +74,10 @@ def cancel_event(event_id: uuid.UUID, *, editor_id: uuid.UUID, editor_is_admin: 
     purchases in the same transaction (published after the commit; repeating the call
     asks again, which is harmless)."""
     with transaction() as s:
-        _editable_event(s, event_id, editor_id, editor_is_admin).status = "canceled"
+        event = _editable_event(s, event_id, editor_id, editor_is_admin)
+        if event.status != "canceled":  # repeating the cancelation is safe
+            lifecycle.check_transition(event.status, "canceled")
+            event.status = "canceled"
         outbox.add(s, "orchestration.cancel_event_sagas", CancelEventSagas.build(event_id=event_id))
 
 

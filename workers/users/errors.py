@@ -20,3 +20,7 @@ class ApiKeyNameTaken(DomainError):
 
 class ApiKeyNotFound(DomainError):
     pass
+
+
+class WrongPassword(DomainError):
+    """The current password given to change it is not the account's."""

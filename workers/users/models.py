@@ -22,6 +22,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20), default="buyer")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: every token carries the generation it was issued under; raising it (a password
+    #: change) ends every session at once
+    token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiKey(Base):
@@ -42,7 +45,8 @@ class ApiKey(Base):
 
 
 class RevokedToken(Base):
-    """A JWT revoked before its expiry (logout, refresh rotation)."""
+    """A JWT revoked before its expiry (logout, refresh rotation), or a whole session:
+    ``jti`` is then ``family:<id>`` and ends every token descended from one login."""
 
     __tablename__ = "users_revoked_tokens"
 

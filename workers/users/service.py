@@ -5,11 +5,10 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from contracts import AnonymiseUser
@@ -18,9 +17,9 @@ from workers import outbox
 from workers.db import transaction
 from workers.steps import utcnow
 from workers.users.errors import (
-    ApiKeyNameTaken, ApiKeyNotFound, EmailTaken, InvalidCredentials, UserNotFound,
+    ApiKeyNameTaken, ApiKeyNotFound, EmailTaken, InvalidCredentials, UserNotFound, WrongPassword,
 )
-from workers.users.models import ApiKey, RevokedToken, User
+from workers.users.models import ApiKey, User
 
 _hasher = PasswordHasher()
 # Verifying against this keeps a login for an unknown email as slow as for a known one.
@@ -30,7 +29,8 @@ API_KEY_PREFIX = "bo_"
 
 def _user(u: User) -> dict:
     return {"id": u.id, "email": u.email, "name": u.name, "role": u.role,
-            "is_active": u.is_active, "created_at": u.created_at}
+            "is_active": u.is_active, "created_at": u.created_at,
+            "token_generation": u.token_generation or 0}
 
 
 def register(*, email: str, password: str, name: str, role: str = "buyer") -> dict:
@@ -52,7 +52,7 @@ def create_admin(*, email: str, password: str, name: str = "Administrator") -> d
         user = s.scalar(select(User).where(User.email == email.strip().lower()))
         if user is not None:
             user.role, user.is_active = "admin", True
-            user.password_hash = _hasher.hash(password)
+            _set_password(user, password)
             return _user(user)
     return register(email=email, password=password, name=name, role="admin")
 
@@ -85,16 +85,32 @@ def get_user(user_id: uuid.UUID) -> dict | None:
 
 
 def update_profile(user_id: uuid.UUID, *, name: str | None = None,
-                   password: str | None = None) -> dict:
+                   password: str | None = None, current_password: str | None = None) -> dict:
+    """Change the name, or the password (the current one must be given): a new password
+    raises the token generation, which ends every session of the account."""
     with transaction() as s:
-        user = s.get(User, user_id)
+        user = s.get(User, user_id, with_for_update=True)
         if user is None or not user.is_active:
             raise UserNotFound(str(user_id))
+        if password is not None:
+            if not _verifies(user.password_hash, current_password or ""):
+                raise WrongPassword("current_password is not this account's password")
+            _set_password(user, password)
         if name is not None:
             user.name = name
-        if password is not None:
-            user.password_hash = _hasher.hash(password)
         return _user(user)
+
+
+def _verifies(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _set_password(user: User, password: str) -> None:
+    user.password_hash = _hasher.hash(password)
+    user.token_generation = (user.token_generation or 0) + 1
 
 
 def deactivate(user_id: uuid.UUID) -> None:
@@ -159,15 +175,3 @@ def api_key_client(key: str) -> str | None:
     with transaction() as s:
         return s.scalar(select(ApiKey.name).where(ApiKey.key_hash == _key_hash(key),
                                                   ApiKey.revoked_at.is_(None)))
-
-
-def revoke_token(jti: str, expires_at: datetime) -> None:
-    with transaction() as s:
-        if s.get(RevokedToken, jti) is None:
-            s.add(RevokedToken(jti=jti, expires_at=expires_at))
-        s.execute(delete(RevokedToken).where(RevokedToken.expires_at < utcnow()))
-
-
-def is_token_revoked(jti: str) -> bool:
-    with transaction() as s:
-        return s.get(RevokedToken, jti) is not None
