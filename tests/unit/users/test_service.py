@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from workers.db import transaction
 from workers.steps import utcnow
-from workers.users import service
+from workers.users import service, sessions
 from workers.users.errors import (
-    ApiKeyNameTaken, ApiKeyNotFound, EmailTaken, InvalidCredentials, UserNotFound,
+    ApiKeyNameTaken, ApiKeyNotFound, EmailTaken, InvalidCredentials, UserNotFound, WrongPassword,
 )
 from workers.users.models import ApiKey, RevokedToken, User
 
@@ -63,15 +63,27 @@ def test_login_needs_the_right_password_and_is_case_blind_on_the_email():
         service.authenticate(email="nobody@example.com", password="ann-pass-1")
 
 
-def test_a_changed_password_replaces_the_old_one():
+def test_a_changed_password_replaces_the_old_one_and_ends_every_session():
     user = register()
+    generation = service.get_user(user["id"])["token_generation"]
 
-    service.update_profile(user["id"], name="Ann B", password="new-pass-2")
+    service.update_profile(user["id"], name="Ann B", password="new-pass-2",
+                           current_password="ann-pass-1")
 
     assert service.get_user(user["id"])["name"] == "Ann B"
+    assert service.get_user(user["id"])["token_generation"] == generation + 1
     assert service.authenticate(email="ann@example.com", password="new-pass-2")["id"] == user["id"]
     with pytest.raises(InvalidCredentials):
         service.authenticate(email="ann@example.com", password="ann-pass-1")
+
+
+def test_a_password_change_needs_the_current_password():
+    user = register()
+
+    with pytest.raises(WrongPassword):
+        service.update_profile(user["id"], password="new-pass-2", current_password="wrong")
+
+    assert service.authenticate(email="ann@example.com", password="ann-pass-1")["id"] == user["id"]
 
 
 def test_create_admin_promotes_an_existing_account_and_resets_its_password():
@@ -215,13 +227,22 @@ def test_a_key_depends_on_the_pepper(monkeypatch):
 
 # --- revoked tokens ----------------------------------------------------------------------
 
-def test_a_revoked_token_stays_revoked_and_expired_revocations_are_forgotten():
-    service.revoke_token("old-jti", utcnow() - timedelta(minutes=1))
+def test_a_refresh_token_is_redeemed_once_and_expired_revocations_are_forgotten():
+    sessions.revoke("old-jti", utcnow() - timedelta(minutes=1))
 
-    service.revoke_token("jti-1", utcnow() + timedelta(minutes=15))
-    service.revoke_token("jti-1", utcnow() + timedelta(minutes=15))
+    first = sessions.redeem("jti-1", utcnow() + timedelta(minutes=15))
+    again = sessions.redeem("jti-1", utcnow() + timedelta(minutes=15))
 
-    assert service.is_token_revoked("jti-1") is True
-    assert service.is_token_revoked("jti-2") is False
+    assert (first, again) == (True, False)
     with transaction() as s:
         assert [t.jti for t in s.scalars(select(RevokedToken))] == ["jti-1"]
+
+
+def test_a_token_of_an_ended_session_or_an_old_generation_is_refused():
+    user = register()
+    generation = service.get_user(user["id"])["token_generation"]
+
+    assert sessions.token_state(user["id"], "a", "fam", generation).refusal is None
+    assert sessions.token_state(user["id"], "a", "fam", generation - 1).refusal is not None
+    sessions.end_session("fam", utcnow() + timedelta(minutes=15))
+    assert sessions.token_state(user["id"], "a", "fam", generation).refusal == "this session has ended"
