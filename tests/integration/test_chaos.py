@@ -63,3 +63,5 @@ def test_every_message_delivered_twice_changes_no_outcome():
 
     assert len(run.accepted) == SMALL.purchases
     assert_every_invariant_held(run)
+    # every message twice, yet the processor was asked once per charged saga
+    assert run.counts["processor_calls"] == run.counts["charged_sagas"] > 0
