@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chaos import queues
+from chaos.cluster import NodeLoss, ThrowawayCluster
 from chaos.faults import DuplicateDelivery, Fault, KillWorkers, ServerOutage
 from chaos.invariants import Check, Snapshot, database_checks
 from chaos.load import Shop, attempt_summary
@@ -35,6 +36,7 @@ class Scale:
     fault_after: float = 1 / 3
     #: ...for this share of the load's planned duration (purchases / rate), 2 s at least
     broker_down_share: float = 0.2
+    node_down_share: float = 0.2
     db_down_share: float = 0.1
     kill_every: float = 2.0
     #: every saga terminal this long after the last kill (kill-workers, as the issue asks)
@@ -74,7 +76,7 @@ def time_budget(scale: Scale) -> int:
 def down_for(scale: Scale, share: float) -> float:
     return max(2.0, share * scale.purchases / scale.rate)
 
-SCENARIOS = ("kill-workers", "broker-outage", "db-restart", "duplicate-delivery")
+SCENARIOS = ("kill-workers", "broker-outage", "db-restart", "duplicate-delivery", "node-loss")
 
 
 @dataclass
@@ -137,6 +139,12 @@ def _target(name: str, cleanup: ExitStack) -> Target:
         cleanup.callback(rabbit.close)
         rabbit.start()
         target.broker_url, target.ctl, target.vhost = rabbit.url, rabbit.ctl(), rabbit.vhost
+    elif name == "node-loss":
+        target.server = cluster = ThrowawayCluster()
+        cleanup.callback(cluster.close)
+        cluster.start()
+        target.broker_url, target.vhost = cluster.url, cluster.vhost
+        target.ctl = cluster.nodes[0].ctl()
     elif name == "db-restart":
         target.server = pg = ThrowawayPostgres()
         cleanup.callback(pg.close)
@@ -157,6 +165,9 @@ def _fault(run: Run, target: Target, rng: random.Random) -> Fault:
     if run.scenario == "broker-outage":
         return ServerOutage(target.server, name="RabbitMQ", when=progressed,
                             down_for=down_for(scale, scale.broker_down_share))
+    if run.scenario == "node-loss":
+        return NodeLoss(target.server, when=progressed,
+                        down_for=down_for(scale, scale.node_down_share))
     if run.scenario == "db-restart":
         return ServerOutage(target.server, name="PostgreSQL", when=progressed,
                             down_for=down_for(scale, scale.db_down_share))
