@@ -1,4 +1,4 @@
-"""The four scenarios: each provisions its servers, starts the real stack, drives
+"""The five scenarios: each provisions its servers, starts the real stack, drives
 purchases over HTTP while its fault runs, waits for quiescence, and checks every
 invariant from the database and the broker."""
 from __future__ import annotations

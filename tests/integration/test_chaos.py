@@ -1,6 +1,6 @@
 """Crash-proof sagas: the real stack (the Procfile's gunicorn gateway, a worker per queue
-and beat) under worker kills, a broker outage, a database restart and duplicate
-deliveries keeps every invariant. The same scenarios as ``make chaos``, at ~100
+and beat) under worker kills, a broker outage, a database restart, duplicate deliveries
+and the loss of a node of a three-node RabbitMQ cluster keeps every invariant. The same scenarios as ``make chaos``, at ~100
 purchases each.
 
 Each scenario gets its own database and vhost on the shared servers (kill-workers,
@@ -9,6 +9,7 @@ stops and starts (broker-outage, db-restart); the shared servers are never stopp
 A run's deadlines grow with the machine's load (``chaos.scenarios.slowness``), and each
 test's timeout is above the longest run, so a slow machine gets a report, not a timeout.
 """
+import dataclasses
 import json
 
 import pytest
@@ -68,3 +69,17 @@ def test_every_message_delivered_twice_changes_no_outcome():
     assert_every_invariant_held(run)
     # every message twice, yet the processor was asked once per charged saga
     assert run.counts["processor_calls"] == run.counts["charged_sagas"] > 0
+
+
+NODE_LOSS = dataclasses.replace(SMALL, purchases=60)
+
+
+@needs_throwaway_servers
+@pytest.mark.timeout(time_budget(NODE_LOSS) + 120)  # and three nodes to start and cluster
+def test_sagas_finish_and_nothing_is_lost_when_the_leading_broker_node_is_killed():
+    run = run_scenario("node-loss", NODE_LOSS, seed=5)
+
+    assert run.fault.restarted_at is not None and run.fault.led
+    assert len(run.accepted) == NODE_LOSS.purchases
+    assert_every_invariant_held(run)
+    assert run.drain_seconds is not None
