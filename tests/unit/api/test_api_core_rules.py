@@ -50,3 +50,27 @@ def test_a_known_key_with_one_character_changed_is_refused(client):
 def test_health_needs_no_key_but_nothing_else_is_open(client):
     assert client.get("/healthz").status_code == 200
     assert client.get("/sagas").status_code == 401
+
+
+def test_a_preflight_request_needs_no_key(client):
+    assert client.options("/events").status_code == 200
+
+
+def test_a_malformed_key_is_refused_without_asking_the_database(monkeypatch):
+    def no_database():
+        raise AssertionError("the database was asked about a malformed key")
+
+    monkeypatch.setattr(users, "transaction", no_database)
+    for key in ("", "not-prefixed-" + "x" * 20, users.API_KEY_PREFIX + "x" * 98):
+        assert users.api_key_client(key) is None
+
+
+def test_a_key_of_the_longest_accepted_length_is_looked_up():
+    from workers.db import transaction
+    from workers.users.models import ApiKey
+
+    key = users.API_KEY_PREFIX + "k" * (100 - len(users.API_KEY_PREFIX))
+    with transaction() as s:
+        s.add(ApiKey(name="core-rules-long", key_hash=users._key_hash(key), prefix=key[:10],
+                     created_at=users.utcnow()))
+    assert users.api_key_client(key) == "core-rules-long"

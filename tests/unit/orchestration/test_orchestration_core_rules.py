@@ -4,8 +4,10 @@ import uuid
 
 import pytest
 
+from workers.db import transaction
 from workers.orchestration import service
 from workers.orchestration.errors import IdempotencyConflict
+from workers.orchestration.models import OutboxMessage, Saga
 
 pytestmark = pytest.mark.usefixtures("sqlite_db")
 
@@ -13,7 +15,8 @@ pytestmark = pytest.mark.usefixtures("sqlite_db")
 @pytest.fixture
 def published(monkeypatch):
     sent = []
-    monkeypatch.setattr(service, "publish", lambda message, saga, **kw: sent.append(saga.id))
+    monkeypatch.setattr(service, "publish",
+                        lambda message, saga, **kw: sent.append((message.kind, saga.id)))
     return sent
 
 
@@ -22,12 +25,22 @@ def start(user, key, quantity=1, token="tok_visa", event=uuid.UUID(int=1)):
                                   quantity=quantity, payment_token=token, idempotency_key=key)
 
 
+def test_a_purchase_is_recorded_pending_with_its_start_message(published):
+    saga_id, created = start(uuid.uuid4(), "k-0")
+    with transaction() as s:
+        saga = s.get(Saga, saga_id)
+        kinds = [m.kind for m in s.query(OutboxMessage).filter_by(saga_id=saga_id)]
+    assert created and saga.status == "pending" and saga.idempotency_key == "k-0"
+    assert kinds == ["purchase"]
+    assert published == [("purchase", saga_id)]
+
+
 def test_a_repeat_with_the_same_key_and_body_returns_the_first_saga(published):
     user = uuid.uuid4()
     first, created = start(user, "k-1")
     again, created_again = start(user, "k-1")
     assert (again, created, created_again) == (first, True, False)
-    assert published == [first]
+    assert published == [("purchase", first)]
 
 
 @pytest.mark.parametrize("change", [{"quantity": 2}, {"token": "tok_mastercard"},
@@ -35,14 +48,20 @@ def test_a_repeat_with_the_same_key_and_body_returns_the_first_saga(published):
 def test_the_same_key_with_another_body_is_a_conflict(published, change):
     user = uuid.uuid4()
     first, _ = start(user, "k-2")
-    with pytest.raises(IdempotencyConflict):
+    with pytest.raises(IdempotencyConflict) as conflict:
         start(user, "k-2", **change)
-    assert published == [first]
+    assert conflict.value.args == ("k-2",)
+    assert published == [("purchase", first)]
 
 
-def test_keys_are_per_buyer_and_no_key_means_a_new_saga_each_time(published):
-    mine, _ = start(uuid.uuid4(), "shared")
-    theirs, created = start(uuid.uuid4(), "shared")
-    assert created and theirs != mine
+def test_a_repeat_finds_its_own_buyer_s_saga_when_another_buyer_used_the_key(published):
+    theirs, _ = start(uuid.uuid4(), "shared", quantity=3)  # first in the table
+    user = uuid.uuid4()
+    mine, _ = start(user, "shared")
+    assert start(user, "shared") == (mine, False)
+    assert theirs != mine
+
+
+def test_no_key_means_a_new_saga_each_time(published):
     user = uuid.uuid4()
     assert start(user, None)[0] != start(user, None)[0]

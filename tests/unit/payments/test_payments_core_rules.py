@@ -127,3 +127,76 @@ def test_what_a_saga_paid():
     service.refund(saga_id=saga)
     assert service.payment_of_saga(saga) == {"status": "refunded", "charged_cents": 700,
                                              "refunded_cents": 700}
+
+
+def stale(saga, at):
+    claim = service._claim(saga, "charge", "pending", 700, "EUR")
+    with transaction() as s:
+        s.execute(update(Payment).where(Payment.id == claim.id).values(created_at=at))
+        return s.get(Payment, claim.id)
+
+
+def test_taking_a_stale_claim_over_touches_no_other_saga_s_claim():
+    at = service.utcnow() - timedelta(minutes=5)
+    one, other = uuid.uuid4(), uuid.uuid4()
+    stale(one, at), stale(other, at)  # two claims of the same instant
+    charge(one)
+    assert charge(other)["amount_cents"] == 700  # still stale, so taken over too
+    assert calls(one) == calls(other) == 1
+
+
+def test_a_stale_claim_is_taken_over_once_and_not_once_settled():
+    saga = uuid.uuid4()
+    row = stale(saga, service.utcnow() - timedelta(minutes=5))
+    assert service._take_over(row).saga_id == saga
+    with pytest.raises(ChargeInFlight, match=str(saga)):  # another taker read it stale too
+        service._take_over(row)
+    settled = stale(uuid.uuid4(), row.created_at)
+    with transaction() as s:
+        s.execute(update(Payment).where(Payment.id == settled.id).values(status="succeeded"))
+    with pytest.raises(ChargeInFlight):
+        service._take_over(settled)
+
+
+def test_a_fresh_claim_says_which_saga_is_in_flight():
+    saga = uuid.uuid4()
+    service._claim(saga, "charge", "pending", 700, "EUR")
+    with pytest.raises(ChargeInFlight, match=str(saga)):
+        charge(saga)
+    with pytest.raises(ChargeInFlight, match=str(saga)):
+        service.refund(saga_id=saga)
+
+
+def test_settling_a_charge_touches_no_other_claim_and_no_settled_charge():
+    mine, other = uuid.uuid4(), uuid.uuid4()
+    service._claim(other, "charge", "pending", 700, "EUR")
+    charge(mine)
+    assert rows(other) == [("charge", "pending", 700)]
+    with transaction() as s:
+        declined = s.query(Payment).filter_by(saga_id=mine).one()
+        s.execute(update(Payment).where(Payment.id == declined.id).values(status="declined",
+                                                                           decline_code="x"))
+    with pytest.raises(PaymentDeclined):
+        service._settle(declined, "succeeded", None)  # a late settle changes nothing
+    assert rows(mine) == [("charge", "declined", 700)]
+
+
+def test_insufficient_funds_is_recorded_with_its_code():
+    from workers.payments.errors import InsufficientFunds
+
+    saga = uuid.uuid4()
+    for _ in range(2):
+        with pytest.raises(InsufficientFunds):
+            charge(saga, "tok_chargeDeclinedInsufficientFunds")
+    with transaction() as s:
+        assert s.query(Payment).filter_by(saga_id=saga).one().decline_code == \
+            "insufficient_funds"
+
+
+def test_refund_answers_name_the_saga():
+    declined, charged = uuid.uuid4(), uuid.uuid4()
+    with pytest.raises(PaymentDeclined):
+        charge(declined, "tok_chargeDeclined")
+    assert service.refund(saga_id=declined) == {"saga_id": declined, "refunded_cents": 0}
+    charge(charged)
+    assert service.refund(saga_id=charged) == {"saga_id": charged, "refunded_cents": 700}
