@@ -15,8 +15,11 @@ pytestmark = pytest.mark.usefixtures("sqlite_db")
 @pytest.fixture
 def published(monkeypatch):
     sent = []
-    monkeypatch.setattr(service, "publish",
-                        lambda message, saga, **kw: sent.append((message.kind, saga.id)))
+    def publish(message, saga, **kw):
+        assert kw == {"retry": False}  # a request never waits on a broker that is down
+        sent.append((message.kind, saga.id))
+
+    monkeypatch.setattr(service, "publish", publish)
     return sent
 
 
@@ -65,3 +68,11 @@ def test_a_repeat_finds_its_own_buyer_s_saga_when_another_buyer_used_the_key(pub
 def test_no_key_means_a_new_saga_each_time(published):
     user = uuid.uuid4()
     assert start(user, None)[0] != start(user, None)[0]
+
+
+def test_a_buyer_s_repeat_finds_the_saga_of_that_key_among_the_buyer_s_sagas(published):
+    user = uuid.uuid4()
+    first, _ = start(user, "one")
+    second, _ = start(user, "two", quantity=2)
+    assert start(user, "two", quantity=2) == (second, False)
+    assert start(user, "one") == (first, False)

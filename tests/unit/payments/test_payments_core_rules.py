@@ -11,6 +11,7 @@ from workers.payments import service, simulator
 from workers.payments.errors import (
     ChargeInFlight, PaymentDeclined, PaymentProcessingError, SagaCompensated,
 )
+from workers.payments.errors import InsufficientFunds as InsufficientFundsError
 from workers.payments.models import Payment
 
 pytestmark = pytest.mark.usefixtures("sqlite_db")
@@ -145,17 +146,49 @@ def test_taking_a_stale_claim_over_touches_no_other_saga_s_claim():
     assert calls(one) == calls(other) == 1
 
 
+def read(payment_id):
+    with transaction() as s:
+        return s.get(Payment, payment_id)
+
+
 def test_a_stale_claim_is_taken_over_once_and_not_once_settled():
-    saga = uuid.uuid4()
-    row = stale(saga, service.utcnow() - timedelta(minutes=5))
+    saga, at = uuid.uuid4(), service.utcnow() - timedelta(minutes=5)
+    row = stale(saga, at)
+    seen_by_another = read(row.id)  # another taker read it stale too
     assert service._take_over(row).saga_id == saga
-    with pytest.raises(ChargeInFlight, match=str(saga)):  # another taker read it stale too
-        service._take_over(row)
-    settled = stale(uuid.uuid4(), row.created_at)
+    with pytest.raises(ChargeInFlight, match=f"{saga} is being taken over"):
+        service._take_over(seen_by_another)
+    settled = stale(uuid.uuid4(), at)
+    seen = read(settled.id)
     with transaction() as s:
         s.execute(update(Payment).where(Payment.id == settled.id).values(status="succeeded"))
     with pytest.raises(ChargeInFlight):
-        service._take_over(settled)
+        service._take_over(seen)
+
+
+def test_a_claim_whose_claimer_died_after_the_processor_answered_takes_that_answer():
+    saga = uuid.uuid4()
+    stale(saga, service.utcnow() - timedelta(minutes=5))
+    with pytest.raises(InsufficientFundsError):  # the dead claimer's request
+        simulator.charge(saga, "tok_chargeDeclinedInsufficientFunds", 700, "EUR")
+    with pytest.raises(InsufficientFundsError):
+        charge(saga, "tok_visa")  # settled from the processor's record, not asked again
+    with transaction() as s:
+        row = s.query(Payment).filter_by(saga_id=saga).one()
+        assert (row.status, row.decline_code) == ("declined", "insufficient_funds")
+    assert calls(saga) == 1
+
+
+def test_a_transient_failure_gives_up_only_its_own_claim():
+    other = uuid.uuid4()
+    service._claim(other, "charge", "pending", 700, "EUR")
+    with pytest.raises(PaymentProcessingError):
+        charge(uuid.uuid4(), "tok_processingError")
+    assert rows(other) == [("charge", "pending", 700)]
+
+
+def test_slow_test_tokens_are_honoured_with_fault_injection():
+    assert charge(uuid.uuid4(), "tok_visa_delay_1")["amount_cents"] == 700
 
 
 def test_a_fresh_claim_says_which_saga_is_in_flight():

@@ -219,3 +219,16 @@ def test_a_sold_out_reserve_keeps_an_empty_refused_hold_and_refuses_again():
     with pytest.raises(SoldOut):
         reserve(event_id, tier_id, 1, saga)
     assert available(event_id) == 1
+
+
+def test_no_seat_is_taken_before_the_sale_starts():
+    from workers.tickets.errors import EventNotOnSale
+
+    event_id = service.create_event(
+        name="later", venue="v", starts_at=datetime(2031, 1, 1, tzinfo=timezone.utc),
+        created_by=uuid.uuid4(), sale_starts_at=datetime(2030, 1, 1, tzinfo=timezone.utc),
+        tiers=[{"name": "t", "price_cents": 100, "currency": "EUR", "capacity": 2}])
+    tier_id = get_event(event_id)["tiers"][0]["id"]
+    with pytest.raises(EventNotOnSale):
+        reserve(event_id, tier_id, 1)
+    assert available(event_id) == 2
