@@ -6,7 +6,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help install run demo test test-unit test-services lint migrate check-compose bench chaos fuzz clean
+.PHONY: help install run demo test test-unit test-services lint migrate check-compose bench chaos fuzz mutate clean
 
 help:
 	@echo "make run    - install, migrate and start gateway, workers, beat and Flower"
@@ -54,7 +54,7 @@ lint: install
 bench: install
 	python -m bench $(BENCH_ARGS)
 
-# Fault injection on the real stack (RabbitMQ, PostgreSQL, Redis): 4 scenarios of 1,000
+# Fault injection on the real stack (RabbitMQ, PostgreSQL, Redis): 5 scenarios of 1,000
 # purchases each; prints scenario × invariant and exits 1 if any invariant broke.
 # CHAOS_ARGS e.g. "--scenario kill-workers --purchases 200 --seed 7 --keep-logs".
 chaos: install
@@ -64,6 +64,13 @@ chaos: install
 # FUZZ_EXAMPLES generated requests per operation and role (the suite runs 5).
 fuzz: install
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} python -m pytest tests/integration/test_fuzz.py -q -o timeout=3600 $(PYTEST_ARGS)
+# Mutation testing of the rules' modules against the fast unit tests (no server needed:
+# the unreachable TEST_POSTGRES_URL makes the suite skip provisioning); writes
+# docs/mutation-report.md. MUTATE_ARGS e.g. "--max-children 4".
+mutate: install
+	rm -rf mutants
+	CI= TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:9/postgres mutmut run $(MUTATE_ARGS)
+	python scripts/mutation_report.py
 
 check-compose: install
 	scripts/check-compose.sh

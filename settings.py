@@ -44,6 +44,8 @@ class Settings:
     #: signs ticket codes; changing it makes every issued ticket's code invalid
     ticket_signing_key: str
     payment_latency_ms: int
+    #: a ``pending`` charge claim older than this is taken over (its claimer died)
+    payment_claim_lease_seconds: int
     jwt_access_minutes: int
     jwt_refresh_days: int
     #: tiers named FAIL_CONFIRM_TIER fail at confirm: for tests of compensation only
@@ -98,6 +100,7 @@ class Settings:
             api_key_pepper=e.get("API_KEY_PEPPER") or DEV_API_KEY_PEPPER,
             ticket_signing_key=e.get("TICKET_SIGNING_KEY") or DEV_TICKET_SIGNING_KEY,
             payment_latency_ms=int(e.get("PAYMENT_LATENCY_MS", "0")),
+            payment_claim_lease_seconds=int(e.get("PAYMENT_CLAIM_LEASE_SECONDS", "30")),
             jwt_access_minutes=int(e.get("JWT_ACCESS_MINUTES", "15")),
             jwt_refresh_days=int(e.get("JWT_REFRESH_DAYS", "30")),
             fault_injection=e.get("BOXOFFICE_FAULT_INJECTION", "") in ("1", "true", "yes"),

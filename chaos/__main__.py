@@ -20,7 +20,7 @@ def _parse(argv):
                    help="full: 1,000 purchases a scenario (make chaos); small: ~100, as the tests")
     p.add_argument("--purchases", type=int, help="override the number of purchases")
     p.add_argument("--scenario", action="append", choices=SCENARIOS,
-                   help="run only this scenario (repeatable); default: all four")
+                   help="run only this scenario (repeatable); default: all five")
     p.add_argument("--seed", type=int, default=None, help="seed of the random choices")
     p.add_argument("--keep-logs", action="store_true",
                    help="keep every scenario's logs (failing scenarios' are always kept)")

@@ -1,8 +1,9 @@
 """The faults a scenario injects while purchases run. Each runs on its own thread from
 ``start`` to ``finish`` and reports what it did and whether it took effect.
 
-The schedule is timer-driven on purpose (a kill every 2 s, a 10 s outage); everything
-else waits for conditions.
+A server outage starts by progress (once a share of the purchases was accepted), so that
+every size of run injects it; kills come every few seconds while the load runs and
+until enough landed.
 """
 from __future__ import annotations
 
@@ -101,16 +102,17 @@ class KillWorkers(Fault):
 
 
 class ServerOutage(Fault):
-    """Stop a throwaway server at ``at`` seconds into the load, start it again
-    ``down_for`` seconds later."""
+    """Stop a throwaway server once ``when()`` holds (or the load is over), start it
+    again ``down_for`` seconds later."""
 
-    def __init__(self, server, *, name: str, at: float, down_for: float):
+    def __init__(self, server, *, name: str, when, down_for: float):
         super().__init__()
-        self.server, self.name, self.at, self.down_for = server, name, at, down_for
+        self.server, self.name, self.when, self.down_for = server, name, when, down_for
         self.stopping_at = self.stopped_at = self.restarted_at = None
 
     def run(self) -> None:
-        self.pause_until(self.at)
+        while not (self.when() or self.load_done.is_set()):
+            self.load_done.wait(0.05)
         self.stopping_at = self.now()
         self.server.stop()
         self.stopped_at = self.now()

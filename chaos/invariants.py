@@ -57,6 +57,8 @@ class Snapshot:
     holds: dict
     tickets: list
     payments: dict
+    #: the payment processor's own books (the simulator's ledger), by idempotency key
+    processor: dict = field(default_factory=dict)
 
     @classmethod
     def read(cls, database_url: str) -> Snapshot:
@@ -82,7 +84,10 @@ class Snapshot:
             tickets = rows("SELECT saga_id, tier_id, status FROM tickets_tickets")
             for r in rows("SELECT saga_id, kind, status, amount_cents FROM payments_payments"):
                 payments[str(r["saga_id"])].append(r)
-        return cls(sagas, steps, outbox, tiers, holds, tickets, payments)
+            processor = {r["idempotency_key"]: r for r in rows(
+                "SELECT idempotency_key, outcome, amount_cents, calls "
+                "FROM payments_processor_ledger")}
+        return cls(sagas, steps, outbox, tiers, holds, tickets, payments, processor)
 
     def dump(self, path) -> None:
         """Every row read, as JSON, for whoever investigates a failure."""
@@ -95,6 +100,11 @@ class Snapshot:
     def charges(self, saga_id: str, status: str = "succeeded") -> list:
         return [p for p in self.payments.get(saga_id, ()) if p["kind"] == "charge"
                 and p["status"] == status]
+
+    def settled_charges(self, saga_id: str) -> list:
+        """Charges that reached the processor and got its answer (captured or declined)."""
+        return [p for p in self.payments.get(saga_id, ()) if p["kind"] == "charge"
+                and p["status"] in ("succeeded", "declined")]
 
     def refunds(self, saga_id: str) -> list:
         return [p for p in self.payments.get(saga_id, ()) if p["kind"] == "refund"]
@@ -138,6 +148,8 @@ class Snapshot:
                 "in_flight": sum(n for k, n in statuses.items() if k not in TERMINAL),
                 "reasons": dict(reasons), "refunded_for": dict(refunded_for),
                 "charges": sum(len(self.charges(s)) for s in self.sagas),
+                "processor_calls": sum(r["calls"] for r in self.processor.values()),
+                "charged_sagas": sum(1 for s in self.sagas if self.settled_charges(s)),
                 "refunds": sum(len(self.refunds(s)) for s in self.sagas),
                 "seats_sold": sum(1 for t in self.tickets if t["status"] in SOLD),
                 "capacity": sum(t["capacity"] for t in self.tiers.values())}
@@ -200,6 +212,25 @@ def at_most_one_charge(snap: Snapshot) -> Check:
                  f"{len(offenders)} saga(s) charged twice, or confirmed uncharged", offenders)
 
 
+def processor_asked_once(snap: Snapshot) -> Check:
+    """The processor's ledger, not only our rows: each saga whose charge was answered was
+    asked exactly once, with the outcome and amount we recorded; no other saga was asked."""
+    offenders = []
+    for sid in set(snap.sagas) | set(snap.processor):
+        ours, theirs = snap.settled_charges(sid), snap.processor.get(sid)
+        if not ours and theirs is None:
+            continue
+        if not (ours and theirs and theirs["calls"] == 1
+                and theirs["outcome"] == ours[0]["status"]
+                and theirs["amount_cents"] == ours[0]["amount_cents"]):
+            offenders.append({**snap.describe(sid), "processor": theirs})
+    calls = sum(r["calls"] for r in snap.processor.values())
+    charged = sum(1 for sid in snap.sagas if snap.settled_charges(sid))
+    return Check("processor asked once", not offenders,
+                 f"{calls} processor call(s) for {charged} charged saga(s); "
+                 f"{len(offenders)} saga(s) asked other than once", offenders)
+
+
 def canceled_charged_refunded_once(snap: Snapshot) -> Check:
     offenders = []
     for sid, s in snap.sagas.items():
@@ -249,5 +280,6 @@ def database_checks(snap: Snapshot, accepted: list[str]) -> list[Check]:
     return [one_saga_per_purchase(snap, accepted),
             sold_within_capacity(snap),
             sold_are_confirmed_tickets(snap), seat_ledger_balances(snap),
-            at_most_one_charge(snap), canceled_charged_refunded_once(snap),
+            at_most_one_charge(snap), processor_asked_once(snap),
+            canceled_charged_refunded_once(snap),
             confirmed_never_refunded(snap), refused_never_charged(snap)]

@@ -1,9 +1,10 @@
-"""The four scenarios: each provisions its servers, starts the real stack, drives
+"""The five scenarios: each provisions its servers, starts the real stack, drives
 purchases over HTTP while its fault runs, waits for quiescence, and checks every
 invariant from the database and the broker."""
 from __future__ import annotations
 
 import logging
+import os
 import random
 import shutil
 import tempfile
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chaos import queues
+from chaos.cluster import NodeLoss, ThrowawayCluster
 from chaos.faults import DuplicateDelivery, Fault, KillWorkers, ServerOutage
 from chaos.invariants import Check, Snapshot, database_checks
 from chaos.load import Shop, attempt_summary
@@ -30,10 +32,12 @@ class Scale:
     events: tuple  # per event, its tiers' capacities
     buyers: int
     min_kills: int
-    broker_down_at: float
-    broker_down_for: float
-    db_down_at: float
-    db_down_for: float
+    #: a server goes down once this share of the purchases was accepted...
+    fault_after: float = 1 / 3
+    #: ...for this share of the load's planned duration (purchases / rate), 2 s at least
+    broker_down_share: float = 0.2
+    node_down_share: float = 0.2
+    db_down_share: float = 0.1
     kill_every: float = 2.0
     #: every saga terminal this long after the last kill (kill-workers, as the issue asks)
     terminal_after_kill: float = 60.0
@@ -46,12 +50,33 @@ class Scale:
 
 # demand is ~2 seats a purchase: capacity is about half of it, so tiers sell out
 FULL = Scale(purchases=1000, rate=20, events=((250, 150), (200, 100), (200, 100)), buyers=40,
-             min_kills=10, broker_down_at=15, broker_down_for=10, db_down_at=15,
-             db_down_for=5, terminal_within=240, grace=60)
+             min_kills=10, terminal_within=240, grace=60)
 SMALL = Scale(purchases=100, rate=8, events=((6,) * 4,) * 4, buyers=8, min_kills=5,
-              broker_down_at=2, broker_down_for=4, db_down_at=3, db_down_for=2, grace=20)
+              broker_down_share=0.3, db_down_share=0.16, grace=20)
+#: a loaded machine is slower by up to this factor: deadlines of a run grow with its load
+MAX_SLOWNESS = 4.0
 
-SCENARIOS = ("kill-workers", "broker-outage", "db-restart", "duplicate-delivery")
+
+def slowness() -> float:
+    """How much slower than an idle machine this one runs now: the run queue per core
+    (``CHAOS_SLOWNESS`` overrides it), between 1 and ``MAX_SLOWNESS``."""
+    given = os.environ.get("CHAOS_SLOWNESS")
+    if given:
+        return min(MAX_SLOWNESS, max(1.0, float(given)))
+    return min(MAX_SLOWNESS, max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1)))
+
+
+def time_budget(scale: Scale) -> int:
+    """An upper bound of one scenario's wall time on a machine at ``MAX_SLOWNESS``: the
+    deadlines inside a run end before it, so that a timeout never cuts off its report."""
+    settle = max(scale.terminal_within, scale.terminal_after_kill) + scale.grace
+    return int(120 + 2 * scale.purchases / scale.rate + settle * MAX_SLOWNESS + 90)
+
+
+def down_for(scale: Scale, share: float) -> float:
+    return max(2.0, share * scale.purchases / scale.rate)
+
+SCENARIOS = ("kill-workers", "broker-outage", "db-restart", "duplicate-delivery", "node-loss")
 
 
 @dataclass
@@ -114,6 +139,12 @@ def _target(name: str, cleanup: ExitStack) -> Target:
         cleanup.callback(rabbit.close)
         rabbit.start()
         target.broker_url, target.ctl, target.vhost = rabbit.url, rabbit.ctl(), rabbit.vhost
+    elif name == "node-loss":
+        target.server = cluster = ThrowawayCluster()
+        cleanup.callback(cluster.close)
+        cluster.start()
+        target.broker_url, target.vhost = cluster.url, cluster.vhost
+        target.ctl = cluster.nodes[0].ctl()
     elif name == "db-restart":
         target.server = pg = ThrowawayPostgres()
         cleanup.callback(pg.close)
@@ -126,12 +157,20 @@ def _fault(run: Run, target: Target, rng: random.Random) -> Fault:
     scale = run.scale
     if run.scenario == "kill-workers":
         return KillWorkers(run.stack, rng, every=scale.kill_every, min_kills=scale.min_kills)
+    after = max(1, int(scale.purchases * scale.fault_after))
+
+    def progressed() -> bool:
+        return len(run.accepted) >= after
+
     if run.scenario == "broker-outage":
-        return ServerOutage(target.server, name="RabbitMQ", at=scale.broker_down_at,
-                            down_for=scale.broker_down_for)
+        return ServerOutage(target.server, name="RabbitMQ", when=progressed,
+                            down_for=down_for(scale, scale.broker_down_share))
+    if run.scenario == "node-loss":
+        return NodeLoss(target.server, when=progressed,
+                        down_for=down_for(scale, scale.node_down_share))
     if run.scenario == "db-restart":
-        return ServerOutage(target.server, name="PostgreSQL", at=scale.db_down_at,
-                            down_for=scale.db_down_for)
+        return ServerOutage(target.server, name="PostgreSQL", when=progressed,
+                            down_for=down_for(scale, scale.db_down_share))
     return DuplicateDelivery()
 
 
@@ -168,8 +207,11 @@ def _run(run: Run, rng: random.Random, cleanup: ExitStack) -> None:
         since, within = run.fault.ended_at, scale.terminal_after_kill
     else:
         since, within = base, scale.terminal_within
+    factor = slowness()
+    phase(f"deadlines x{factor:.1f} for this machine's load")
     terminal, run.drain_seconds = settle_sagas(
-        target.database_url, run.accepted, since=t0 + since, within=within, grace=scale.grace)
+        target.database_url, run.accepted, since=t0 + since, within=within * factor,
+        grace=scale.grace * factor)
     phase("draining the queues and stopping the stack")
     counts, leftovers, dead = drain_queues(stack, target.broker_url, target.ctl, target.vhost)
     phase("checking the invariants")

@@ -48,7 +48,9 @@ def stack_env(*, database_url: str, broker_url: str, redis_url: str, var_dir: Pa
     env.update(DATABASE_URL=database_url, CELERY_BROKER_URL=broker_url, REDIS_URL=redis_url,
                BOXOFFICE_VAR_DIR=str(var_dir), BOXOFFICE_ENV="development",
                BOXOFFICE_FAULT_INJECTION="", PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1",
-               JWT_ACCESS_MINUTES="240", **UNLIMITED)
+               JWT_ACCESS_MINUTES="240", **UNLIMITED,
+               # a charge claim of a killed worker is taken over after 5 s, not 30
+               PAYMENT_CLAIM_LEASE_SECONDS="5")
     for name, value in extra.items():
         if value is None:
             env.pop(name, None)

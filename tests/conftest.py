@@ -4,7 +4,7 @@ Each run works in a temporary state directory. When RabbitMQ, PostgreSQL and Red
 answer on their local ports (or the TEST_*_URL given), the run gets its own database
 and RabbitMQ vhost, and tests marked ``services`` use them; otherwise those tests are
 skipped with one line saying why -- except under CI=true, where that is a failure, as
-is any skipped test.
+is any skipped, xfailed or xpassed test.
 """
 from __future__ import annotations
 
@@ -73,10 +73,12 @@ def pytest_sessionfinish(session, exitstatus):
     if not CI:
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
-    if skipped:
+    stats = reporter.stats if reporter else {}
+    unrun = {kind: len(stats.get(kind, [])) for kind in ("skipped", "xfailed", "xpassed")}
+    if any(unrun.values()):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        print(f"\nCI=true: {skipped} test(s) were skipped; under CI every test must run")
+        print("\nCI=true: " + ", ".join(f"{n} {kind}" for kind, n in unrun.items() if n)
+              + "; under CI every test must run and pass as written (no skip, no xfail)")
 
 
 @pytest.fixture(scope="session")

@@ -8,11 +8,18 @@ Here a message is written under a temporary name and renamed into place, and a
 consumer claims it by ``os.rename`` within the spool, which exactly one process wins.
 A rejected message (``requeue=False``) goes to ``<queue>.dead`` as RabbitMQ's
 dead-letter exchange would route it.
+
+A claimed message stays on disk until it is acknowledged, as RabbitMQ keeps an unacked
+one: it is claimed into ``<claimed>/<pid>.<start time>/`` of its consumer process, removed
+on ack, reject or requeue, and any consumer puts the messages of a claimed folder whose
+process is gone (``kill -9``) back into their queue, at their old place. The start time
+tells a dead process from a new one that reuses its pid.
 """
 from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 from time import monotonic
 
 from queue import Empty
@@ -23,12 +30,74 @@ from kombu.transport.filesystem import LOCK_EX, LOCK_SH, exchange_queue_t, lock,
 from kombu.utils.json import dumps, loads
 
 
+#: how often a consumer looks for messages claimed by consumers that died
+RESTORE_EVERY_S = 1.0
+
+
+def _started(pid: int) -> str | None:
+    """When process ``pid`` started (``/proc``; ``"0"`` where there is none), ``None`` if
+    there is no such process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        if os.path.isdir("/proc"):
+            return None
+    except OSError:
+        return "0"
+    else:
+        return stat.rpartition(")")[2].split()[19]
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass
+    return "0"
+
+
 class Channel(filesystem.Channel):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for folder in (self.data_folder_out, self.data_folder_in, self.processed_folder):
             os.makedirs(folder, exist_ok=True)
         os.makedirs(self.control_folder, exist_ok=True)
+        self._claims: dict[str, str] = {}  # delivery tag -> claimed file
+        self._no_ack: set[str] = set()  # queues consumed without acknowledgements
+        self._getting_no_ack = False
+        self._restored_at = None
+        self._restore_orphans()
+
+    @property
+    def _own_claims(self) -> str:
+        pid = os.getpid()
+        return os.path.join(self.processed_folder, f"{pid}.{_started(pid)}")
+
+    def _restore_orphans(self) -> None:
+        """Put the messages claimed by consumer processes that died back in their queue."""
+        self._restored_at = monotonic()
+        for folder in os.listdir(self.processed_folder):
+            pid, _, started = folder.partition(".")
+            if not pid.isdigit() or not started or _started(int(pid)) == started:
+                continue
+            path = os.path.join(self.processed_folder, folder)
+            for name in os.listdir(path):
+                try:
+                    os.rename(os.path.join(path, name), os.path.join(self.data_folder_in, name))
+                except FileNotFoundError:
+                    pass  # another consumer restored it first
+            try:
+                os.rmdir(path)
+            except OSError:
+                pass
+
+    def _forget(self, delivery_tag) -> None:
+        """The message is settled (acked, rejected or requeued): its claim goes."""
+        claimed = self._claims.pop(delivery_tag, None)
+        if claimed is not None:
+            try:
+                os.remove(claimed)
+            except FileNotFoundError:
+                pass
 
     def _put(self, queue, payload, **kwargs):
         name = f"{int(monotonic() * 1_000_000):020d}_{uuid.uuid4().hex}.{queue}.msg"
@@ -42,23 +111,50 @@ class Channel(filesystem.Channel):
             raise ChannelError(f"cannot add message to spool {final!r}") from exc
 
     def _get(self, queue):
+        if monotonic() - self._restored_at > RESTORE_EVERY_S:
+            self._restore_orphans()
         wanted = f".{queue}.msg"
+        own = self._own_claims
         for name in sorted(os.listdir(self.data_folder_in)):
             if not name.endswith(wanted) or name.partition(".")[2] != wanted[1:]:
                 continue
-            claimed = os.path.join(self.processed_folder, f"{os.getpid()}-{name}")
+            os.makedirs(own, exist_ok=True)
+            claimed = os.path.join(own, name)
             try:
                 os.rename(os.path.join(self.data_folder_in, name), claimed)
             except FileNotFoundError:
                 continue  # another consumer claimed it first
             try:
                 with open(claimed, "rb") as f:
-                    payload = f.read()
-                os.remove(claimed)
+                    message = loads(f.read())
             except OSError as exc:
                 raise ChannelError(f"cannot read claimed message {claimed!r}") from exc
-            return loads(payload)
+            tag = message.get("properties", {}).get("delivery_tag")
+            if tag is None or queue in self._no_ack or self._getting_no_ack:
+                os.remove(claimed)  # nothing will acknowledge it: settled on delivery
+            else:
+                self._claims[tag] = claimed
+            return message
         raise Empty()
+
+    def basic_consume(self, queue, no_ack, *args, **kwargs):
+        (self._no_ack.add if no_ack else self._no_ack.discard)(queue)
+        return super().basic_consume(queue, no_ack, *args, **kwargs)
+
+    def basic_get(self, queue, no_ack=False, **kwargs):
+        self._getting_no_ack = no_ack
+        try:
+            return super().basic_get(queue, no_ack=no_ack, **kwargs)
+        finally:
+            self._getting_no_ack = False
+
+    def basic_ack(self, delivery_tag, multiple=False):
+        super().basic_ack(delivery_tag, multiple=multiple)
+        self._forget(delivery_tag)
+
+    def _restore(self, message):
+        super()._restore(message)
+        self._forget(message.delivery_tag)
 
     def _size(self, queue):
         wanted = f"{queue}.msg"
@@ -101,6 +197,7 @@ class Channel(filesystem.Channel):
             queue = message.delivery_info.get("routing_key") or "unrouted"
             self._put(f"{queue}.dead", message._raw)
         super().basic_reject(delivery_tag, requeue=requeue)
+        self._forget(delivery_tag)
 
     @property
     def processed_folder(self):

@@ -85,3 +85,31 @@ def test_a_sold_out_reserve_delivered_again_after_seats_came_back_still_refuses(
         reserve(late)
 
     assert get_event(event_id)["tiers"][0]["available"] == 1
+
+
+def test_a_charge_delivered_twice_at_once_reaches_the_processor_once():
+    from tests.integration.conftest import payments_of
+    from workers.payments import service as payments, simulator
+    from workers.payments.errors import ChargeInFlight
+
+    saga, results = uuid.uuid4(), {}
+
+    def deliver(n):
+        while True:  # as the task does: ChargeInFlight is retried until the charge settles
+            try:
+                results[n] = payments.charge(saga_id=saga, payment_token="tok_visa_delay_300",
+                                             amount_cents=900, currency="EUR")
+                return
+            except ChargeInFlight:
+                results.setdefault(f"waited-{n}", True)
+                wait_for(lambda: payments_of([saga])[0][2] != "pending", timeout=30,
+                         what="the first delivery to settle the charge")
+
+    first = threading.Thread(target=deliver, args=(1,))
+    first.start()
+    wait_for(lambda: payments_of([saga]), timeout=30, what="the first delivery's claim")
+    deliver(2)
+    first.join(30)
+
+    assert results[1] == results[2]
+    assert [r["calls"] for r in simulator.ledger([saga])] == [1]

@@ -24,8 +24,9 @@ def test_a_payment_slower_than_the_hold_ends_hold_expired_refunded_with_seats_ba
 
 
 def test_seats_of_an_overdue_hold_count_as_available_and_can_be_bought(api, organizer):
-    event = api.event(organizer, capacity=2, hold_seconds=1)
-    slow = api.start(api.user(), event, quantity=2, token="tok_visa_delay_4000").get_json()
+    # the hold lasts 4 s (a window to see it in) and the charge outlasts it
+    event = api.event(organizer, capacity=2, hold_seconds=4)
+    slow = api.start(api.user(), event, quantity=2, token="tok_visa_delay_9000").get_json()
 
     wait_for(lambda: api.available(event) == 0, timeout=10, what="the hold to take the seats")
     wait_for(lambda: api.available(event) == 2, timeout=10, what="the hold to run out")

@@ -13,12 +13,13 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
-from time import monotonic
+from time import monotonic, sleep
 
 import kombu
 import pytest
 
 import workers.spool  # noqa: F401  registers the spool:// transport alias
+from tests.support.processes import wait_for
 
 ROOT = Path(workers.spool.__file__).resolve().parent.parent
 QUEUE = "jobs"
@@ -89,12 +90,57 @@ def consume(spool: Path, out_path: Path) -> int:
     return 2
 
 
+def hold(spool: Path) -> int:
+    """Take one message and never acknowledge it: a consumer killed mid-task."""
+    with kombu.Connection("spool://", transport_options=spool_options(spool)) as conn:
+        jobs = conn.SimpleQueue(QUEUE)
+        print("ready", flush=True)
+        message = jobs.get(block=True, timeout=CHILD_DEADLINE_S)
+        print(f"holding {message.payload['id']}", flush=True)
+        sys.stdin.readline()  # until killed
+    return 2
+
+
+def celery_app(spool: Path):
+    """A Celery app on the spool with one late-acknowledged task, as the workers have."""
+    from celery import Celery
+
+    app = Celery("spooled", broker="spool://", set_as_current=False)
+    app.conf.update(broker_transport_options=spool_options(spool), task_acks_late=True,
+                    task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
+                    broker_connection_retry_on_startup=True)
+
+    @app.task(name="work")
+    def work(job_id: str, journal: str, release: str):
+        with open(journal, "a") as f:
+            f.write(f"started {job_id} in {os.getpid()}\n")
+        while not os.path.exists(release):  # mid-task until the test releases it
+            sleep(0.02)
+        with open(journal, "a") as f:
+            f.write(f"done {job_id}\n")
+
+    return app
+
+
+def celery_worker(spool: Path) -> int:
+    os.environ.pop("CELERY_BROKER_URL", None)  # it would override the app's spool://
+    print("ready", flush=True)
+    celery_app(spool).worker_main(["worker", "--pool", "solo", "--loglevel", "INFO",
+                                   "--without-gossip", "--without-mingle",
+                                   "--without-heartbeat"])
+    return 0
+
+
 def _main(argv: list[str]) -> int:
     role, spool = argv[0], Path(argv[1])
     if role == "produce":
         return produce(spool, argv[2], int(argv[3]))
     if role == "consume":
         return consume(spool, Path(argv[2]))
+    if role == "hold":
+        return hold(spool)
+    if role == "celery-worker":
+        return celery_worker(spool)
     raise SystemExit(f"unknown role {role!r}")
 
 
@@ -108,12 +154,12 @@ def _nothing_in(queue) -> bool:
     return False
 
 
-def _start(*args: str) -> subprocess.Popen:
+def _start(*args: str, stderr=subprocess.PIPE) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     process = subprocess.Popen(
         [sys.executable, __file__, *args], cwd=ROOT, env=env, text=True,
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
     )
     ready = process.stdout.readline().strip()
     if ready != "ready":
@@ -177,7 +223,67 @@ def test_every_message_from_concurrent_producers_reaches_exactly_one_of_several_
     assert sum(r["size"] == BIG for r in everything) == PRODUCERS * len(range(0, per_producer, 3))
     assert sum(1 for rs in records if rs) >= 2, "the consumers never competed for messages"
     assert list((spool / "queue").iterdir()) == []
-    assert list((spool / "claimed").iterdir()) == []
+    assert _claimed_files(spool) == []
+
+
+def _claimed_files(spool: Path) -> list:
+    return [p for p in (spool / "claimed").rglob("*") if p.is_file()]
+
+
+def _kill_9(process: subprocess.Popen) -> None:
+    process.kill()  # SIGKILL: no handler, no cleanup, as kill -9
+    process.communicate()
+
+
+@pytest.mark.timeout(60)
+def test_a_message_claimed_by_a_consumer_killed_before_acking_goes_to_the_next_one(tmp_path):
+    spool = tmp_path / "spool"
+    with kombu.Connection("spool://", transport_options=spool_options(spool)) as conn:
+        jobs = conn.SimpleQueue(QUEUE)
+        jobs.put({"id": "mid-task"})
+        holder = _start("hold", str(spool))
+        try:
+            assert holder.stdout.readline().strip() == "holding mid-task"
+            assert jobs.qsize() == 0 and len(_claimed_files(spool)) == 1  # kept while unacked
+        finally:
+            _kill_9(holder)
+
+        again = jobs.get(timeout=10)  # a live consumer restores what the dead one held
+        assert again.payload == {"id": "mid-task"}
+        again.ack()
+        assert _nothing_in(jobs)
+    assert _claimed_files(spool) == []
+
+
+@pytest.mark.timeout(120)
+def test_an_embedded_worker_killed_mid_task_loses_nothing_the_next_worker_completes_it(
+        tmp_path, monkeypatch):
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)  # it would override spool://
+    spool, journal, release = tmp_path / "spool", tmp_path / "journal", tmp_path / "release"
+    journal.touch()
+    log = open(tmp_path / "workers.log", "w")
+    first = _start("celery-worker", str(spool), stderr=log)
+    try:
+        celery_app(spool).send_task("work", args=["job-1", str(journal), str(release)])
+        wait_for(lambda: "started job-1" in journal.read_text(), timeout=60,
+                 what="the first worker to start the task")
+        assert "Connected to spool://" in (tmp_path / "workers.log").read_text()
+    finally:
+        _kill_9(first)
+    assert "done" not in journal.read_text()
+    release.touch()
+    second = _start("celery-worker", str(spool), stderr=log)
+    try:
+        wait_for(lambda: "done job-1" in journal.read_text(), timeout=60,
+                 what=f"the second worker to complete the task (log: {log.name})")
+        wait_for(lambda: _claimed_files(spool) == [], timeout=10, what="the ack")
+    finally:
+        second.terminate()
+        second.communicate(timeout=30)
+        log.close()
+    started = [line for line in journal.read_text().splitlines() if line.startswith("started")]
+    assert len(started) == 2 and started[0] != started[1]  # by the killed worker, then the next
+    assert journal.read_text().count("done job-1") == 1
 
 
 def test_a_message_rejected_without_requeue_lands_in_the_dead_letter_queue(tmp_path):

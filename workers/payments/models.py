@@ -24,3 +24,23 @@ class Payment(Base):
     amount_cents: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProcessorCharge(Base):
+    """The payment processor's own record of a charge, by idempotency key.
+
+    It stands for the external processor's books (Stripe keeps one per ``Idempotency-Key``):
+    only ``simulator`` reads or writes it, never the payments service. ``calls`` counts the
+    charge requests that reached the processor with this key, replays included.
+    """
+
+    __tablename__ = "payments_processor_ledger"
+
+    idempotency_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    outcome: Mapped[str] = mapped_column(String(20))  # succeeded | declined
+    decline_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    calls: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

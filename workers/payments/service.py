@@ -4,10 +4,12 @@ A saga has at most one charge row and one refund row: the (saga, kind) unique ke
 decides, not a check in Python. The charge row is claimed (``pending``) before the
 processor is called, so a refund that arrives first claims it as ``voided`` instead and
 no later charge can happen; a refund that finds the charge still ``pending`` waits for it.
+The processor is asked once per saga, by the claimer, with the saga id as idempotency key.
 """
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -53,18 +55,31 @@ def _captured(p: Payment) -> dict:
 
 
 def charge(*, saga_id, payment_token: str, amount_cents: int, currency: str) -> dict:
-    """Capture the amount once; a repeat returns (or re-raises) the first outcome."""
+    """Capture the amount once; a repeat returns (or re-raises) the first outcome.
+
+    Only the delivery that claimed the charge asks the processor. Another delivery finding
+    the claim ``pending`` waits (``ChargeInFlight`` is retried) until it is settled, unless
+    the claim is older than the lease: its claimer died, so this delivery takes the claim
+    over and settles it from the processor's record of the saga, asking the processor
+    only if it has none. The processor's idempotency key (the saga id) makes even that
+    request capture nothing twice.
+    """
     row = _claim(saga_id, "charge", "pending", amount_cents, currency)
     if row is None:
         with transaction() as s:
             row = _find(s, saga_id, "charge")
-    if row.status != "pending":
-        return _captured(row)
+        if row.status != "pending":
+            return _captured(row)
+        row = _take_over(row)
+        recorded = simulator.lookup(saga_id)
+        if recorded is not None:
+            return _settle(row, recorded["outcome"], recorded["decline_code"])
     status, code = "succeeded", None
     try:
         settings = get_settings()
-        simulator.authorize(payment_token, amount_cents, latency_ms=settings.payment_latency_ms,
-                            slow_tokens=settings.fault_injection)
+        simulator.charge(saga_id, payment_token, amount_cents, currency,
+                         latency_ms=settings.payment_latency_ms,
+                         slow_tokens=settings.fault_injection)
     except PaymentDeclined as exc:
         status, code = "declined", str(exc.args[0]) if exc.args else "declined"
     except PaymentProcessingError:
@@ -74,10 +89,30 @@ def charge(*, saga_id, payment_token: str, amount_cents: int, currency: str) -> 
         with transaction() as s:
             s.execute(delete(Payment).where(Payment.id == row.id, Payment.status == "pending"))
         raise
+    return _settle(row, status, code)
+
+
+def _take_over(row: Payment) -> Payment:
+    """Take a stale ``pending`` claim over (one taker wins); else wait for its claimer."""
+    lease = timedelta(seconds=get_settings().payment_claim_lease_seconds)
+    now = utcnow()
+    if row.created_at > now - lease:
+        raise ChargeInFlight(f"charge of saga {row.saga_id} is in flight")
+    with transaction() as s:
+        taken = s.execute(update(Payment).where(
+            Payment.id == row.id, Payment.status == "pending",
+            Payment.created_at == row.created_at).values(created_at=now)).rowcount
+    if not taken:
+        raise ChargeInFlight(f"charge of saga {row.saga_id} is being taken over")
+    row.created_at = now
+    return row
+
+
+def _settle(row: Payment, status: str, code: str | None) -> dict:
     with transaction() as s:
         s.execute(update(Payment).where(Payment.id == row.id, Payment.status == "pending")
                   .values(status=status, decline_code=code))
-        row = _find(s, saga_id, "charge")  # what was recorded, whoever settled it
+        row = _find(s, row.saga_id, "charge")  # what was recorded, whoever settled it
     return _captured(row)  # outside the transaction: a decline must not roll back its record
 
 

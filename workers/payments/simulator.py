@@ -5,12 +5,25 @@
 ``tok_processingError`` fails transiently, every time. Any other token is declined.
 With fault injection on (tests only), ``tok_visa_delay_<ms>`` is ``tok_visa`` answering
 after ``<ms>`` milliseconds.
+
+``charge`` is the processor's API: it takes an idempotency key (the saga id), as Stripe's
+``Idempotency-Key`` header, and keeps a ledger per key (``payments_processor_ledger``, a
+table that stands for the processor's own books, shared by every worker process and
+outliving them). A repeat of a key answers the first outcome and captures nothing again;
+a transient failure records nothing, so a retry is a fresh attempt. The ledger's ``calls``
+counts the requests that reached the processor per key: what tests and chaos runs check.
 """
 import time
 
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from workers.db import transaction
 from workers.payments.errors import (
     InsufficientFunds, PaymentDeclined, PaymentProcessingError, UnknownPaymentToken,
 )
+from workers.payments.models import ProcessorCharge
+from workers.steps import utcnow
 
 OUTCOMES = {
     "tok_visa": None,
@@ -36,3 +49,62 @@ def authorize(token: str, amount_cents: int, *, latency_ms: int = 0,
     failure = OUTCOMES[token]
     if failure is not None:
         raise type(failure)(*failure.args)
+
+
+def charge(idempotency_key, token: str, amount_cents: int, currency: str, *,
+           latency_ms: int = 0, slow_tokens: bool = False) -> None:
+    """Capture once per key: return if captured, raise the decline; a repeat answers the first."""
+    key = str(idempotency_key)
+    if lookup(key) is None:
+        try:
+            authorize(token, amount_cents, latency_ms=latency_ms, slow_tokens=slow_tokens)
+            outcome, code = "succeeded", None
+        except PaymentDeclined as exc:
+            outcome, code = "declined", str(exc.args[0]) if exc.args else "declined"
+        first = _record(key, token, amount_cents, currency, outcome, code, calls=1)
+    else:
+        first = _record(key, token, amount_cents, currency, "replayed", None, calls=1)
+    _answer(first)
+
+
+def lookup(idempotency_key) -> dict | None:
+    """The processor's record of a key (retrieving it is not a charge request), or ``None``."""
+    with transaction() as s:
+        row = s.get(ProcessorCharge, str(idempotency_key))
+        return None if row is None else _as_dict(row)
+
+
+def ledger(idempotency_keys=None) -> list[dict]:
+    """The processor's records, all or of the given keys."""
+    q = select(ProcessorCharge)
+    if idempotency_keys is not None:
+        q = q.where(ProcessorCharge.idempotency_key.in_([str(k) for k in idempotency_keys]))
+    with transaction() as s:
+        return [_as_dict(r) for r in s.scalars(q)]
+
+
+def _record(key, token, amount_cents, currency, outcome, code, *, calls) -> dict:
+    """Insert the key's first outcome, or count one more call of it; the first outcome."""
+    with transaction() as s:
+        dialect = postgresql if s.bind.dialect.name == "postgresql" else sqlite
+        t = ProcessorCharge.__table__
+        stmt = dialect.insert(t).values(
+            idempotency_key=key, token=token[:64], amount_cents=amount_cents, currency=currency,
+            outcome=outcome, decline_code=code, calls=calls, created_at=utcnow())
+        row = s.execute(stmt.on_conflict_do_update(
+            index_elements=["idempotency_key"], set_={"calls": t.c.calls + 1})
+            .returning(t.c.outcome, t.c.decline_code)).one()
+    return {"outcome": row.outcome, "decline_code": row.decline_code}
+
+
+def _answer(recorded: dict) -> None:
+    if recorded["outcome"] == "succeeded":
+        return
+    code = recorded["decline_code"]
+    raise (InsufficientFunds if code == "insufficient_funds" else PaymentDeclined)(code)
+
+
+def _as_dict(row: ProcessorCharge) -> dict:
+    return {"idempotency_key": row.idempotency_key, "outcome": row.outcome,
+            "decline_code": row.decline_code, "amount_cents": row.amount_cents,
+            "currency": row.currency, "calls": row.calls}

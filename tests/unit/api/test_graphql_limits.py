@@ -97,6 +97,7 @@ def test_a_list_limit_outside_1_to_200_is_refused(limit):
     _, public_errors = run(f"{{ events(limit: {limit}) {{ nextCursor }} }}")
     _, private_errors = run(f"{{ myTickets(limit: {limit}) {{ nextCursor }} }}", A_USER)
 
+    assert len(public_errors) == 1 and len(private_errors) == 1, (public_errors, private_errors)
     for message, extensions in public_errors + private_errors:
         assert message.startswith("invalid arguments: limit:")
         assert extensions["code"] == 422 and "limit" in extensions["errors"]

@@ -25,7 +25,7 @@ def _domain_exception_classes() -> dict[str, type]:
     return found
 
 
-@pytest.mark.parametrize("error_type, reason", [
+SPEC_REASONS = [
     ("SoldOut", "sold_out"),
     ("PaymentDeclined", "payment_declined"),
     ("UnknownPaymentToken", "payment_declined"),
@@ -35,10 +35,20 @@ def _domain_exception_classes() -> dict[str, type]:
     ("EventNotFound", "invalid_request"),
     ("EventNotOnSale", "not_on_sale"),
     ("HoldReleased", "hold_expired"),
+    ("HoldExpired", "hold_expired"),
+    ("OrderLimitExceeded", "invalid_request"),
+    ("SagaCompensated", "canceled"),
     ("InjectedFault", "confirm_failed"),
-])
+]
+
+
+@pytest.mark.parametrize("error_type, reason", SPEC_REASONS)
 def test_reason_for_maps_a_domain_error_to_its_spec_reason(error_type, reason):
     assert reason_for(error_type) == reason
+
+
+def test_the_expected_reasons_above_cover_every_error_of_reasons():
+    assert sorted(e for e, _ in SPEC_REASONS) == sorted(REASONS)
 
 
 @pytest.mark.parametrize("error_type", ["", "RuntimeError", "soldout", "SoldOutError", "Exception"])
