@@ -7,7 +7,7 @@ from workers.users import service as users
 pytestmark = pytest.mark.usefixtures("sqlite_db")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def client(sqlite_db):
     from api import create_app
 

@@ -31,6 +31,7 @@ SPEC_REASONS = [
     ("UnknownPaymentToken", "payment_declined"),
     ("InsufficientFunds", "insufficient_funds"),
     ("PaymentProcessingError", "payment_unavailable"),
+    ("PaymentUnavailable", "payment_unavailable"),
     ("TierNotFound", "invalid_request"),
     ("EventNotFound", "invalid_request"),
     ("EventNotOnSale", "not_on_sale"),
