@@ -8,7 +8,7 @@ from contracts import (
 )
 from workers.celery_app import app
 from workers.orchestration import service, watchdog
-from workers.steps import ContractTask, utcnow
+from workers.steps import ContractTask, record_outcomes_with, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +27,19 @@ class StepOutcome:
         return cls.KINDS[kind].parse(message)
 
 
+def _record(outcome: dict) -> None:
+    if outcome.get("contract") in StepOutcome.KINDS:
+        service.record_outcome(StepOutcome.parse(outcome))
+
+
+# Every worker imports this module: each records the outcomes of the steps it runs.
+record_outcomes_with(_record)
+
+
 @app.task(base=ContractTask, name="orchestration.record_step", contracts=(StepOutcome,),
           max_retries=None)
 def record_step(event):
+    """An outcome sent as a message (canvases of earlier versions still in a queue)."""
     service.record_outcome(event)
 
 
