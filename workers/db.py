@@ -44,7 +44,10 @@ def build_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         _make_sqlite_serialise_writers(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # No pre-ping: it is a round trip on every checkout. A connection the server dropped
+    # fails its first statement instead; SQLAlchemy then discards the whole pool, and the
+    # failed step is retried (a transient error) or the request answered 503.
+    return create_engine(url, pool_size=5, max_overflow=10)
 
 
 def _make_sqlite_serialise_writers(engine: Engine) -> None:
