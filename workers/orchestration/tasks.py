@@ -68,8 +68,9 @@ def cancel_event_sagas(self, cmd):
 def on_step_failed(request, exc, traceback):
     """Error callback of every saga canvas; runs inside the worker whose step failed.
 
-    It only hands the failure to the orchestration queue: this worker may belong to
-    another domain and must not touch the saga record.
+    The failure is handled here, as an outcome is recorded where its step ran (cancel,
+    or start the compensation through the outbox); if that cannot be done now, it is
+    handed to the orchestration queue, where it is retried until it is.
     """
     task = app.tasks.get(request.task)
     step = getattr(task, "step_name", None)
@@ -78,9 +79,15 @@ def on_step_failed(request, exc, traceback):
     if step is None or saga_id is None:
         log.error("task %s[%s] failed outside a saga step: %r", request.task, request.id, exc)
         return
-    step_failed.apply_async((StepFailed.build(
+    failure = StepFailed.build(
         saga_id=saga_id, step=step, error_type=type(exc).__name__,
-        message=str(exc)[:500], attempts=request.retries + 1, failed_at=utcnow()),))
+        message=str(exc)[:500], attempts=request.retries + 1, failed_at=utcnow())
+    try:
+        service.handle_step_failure(StepFailed.parse(failure))
+    except Exception:  # noqa: BLE001  the orchestration queue keeps it and retries
+        log.warning("saga %s: step %s failed; handing it to the orchestration queue",
+                    saga_id, step, exc_info=True)
+        step_failed.apply_async((failure,))
 
 
 @app.task(name="orchestration.relay_outbox", acks_late=True)
