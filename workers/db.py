@@ -92,6 +92,17 @@ def transaction() -> Iterator[Session]:
         yield session
 
 
+def execute_alone(statement) -> int:
+    """Run one statement as its own transaction; its row count. On PostgreSQL it runs in
+    autocommit: one round trip, without a BEGIN and a COMMIT around it."""
+    if engine().dialect.name != "postgresql":
+        with transaction() as s:
+            return s.execute(statement).rowcount
+    with _engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        return conn.execute(statement).rowcount
+
+
 def is_postgres() -> bool:
     return engine().dialect.name == "postgresql"
 

@@ -8,11 +8,11 @@ import time
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from workers.db import transaction
+from workers.db import execute_alone, transaction
 from workers.orchestration import canvas
 from workers.orchestration.errors import (
     NOTHING_RESERVED, IdempotencyConflict, SagaFinished, SagaNotFound, reason_for,
@@ -84,8 +84,7 @@ def publish(message: OutboxMessage, saga: Saga, *, retry: bool = True) -> bool:
         log.warning("outbox %s (%s of saga %s) not published yet", message.id, message.kind,
                     saga.id, exc_info=True)
         return False
-    with transaction() as s:
-        s.execute(update(OutboxMessage).where(OutboxMessage.id == message.id)
+    execute_alone(update(OutboxMessage).where(OutboxMessage.id == message.id)
                   .values(sent_at=utcnow()))
     return True
 
@@ -110,43 +109,44 @@ def relay_outbox(*, older_than_seconds: float = 2.0, batch: int = 500) -> int:
     return sent
 
 
-def _upsert_step(s, saga_id, *, name, status, attempts, started_at, finished_at, error=None):
+def _step_upsert(dialect_name, saga_id, *, name, status, attempts, started_at, finished_at,
+                 error=None):
     values = dict(saga_id=saga_id, name=name, position=STEP_ORDER[name], status=status,
                   attempts=attempts, started_at=started_at, finished_at=finished_at, error=error)
-    dialect = postgresql if s.bind.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(SagaStep).values(**values)
-    s.execute(stmt.on_conflict_do_update(
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(SagaStep).values(**values).on_conflict_do_update(
         index_elements=["saga_id", "name"],
-        set_={k: v for k, v in values.items() if k not in ("saga_id", "name")}))
+        set_={k: v for k, v in values.items() if k not in ("saga_id", "name")})
 
 
-def _advance(s, saga_id, status, **fields) -> int:
-    """Move a saga to ``status`` unless it is already as far or further along."""
-    lower = [k for k, rank in RANK.items() if rank < RANK[status]]
-    return s.execute(update(Saga).where(Saga.id == saga_id, Saga.status.in_(lower))
-                     .values(status=status, updated_at=utcnow(), **fields)).rowcount
+def _upsert_step(s, saga_id, **step):
+    s.execute(_step_upsert(s.bind.dialect.name, saga_id, **step))
 
 
 def record_outcome(event: dict) -> None:
-    """Write a step's outcome event into the saga record."""
+    """Write a step's outcome event into the saga record: its step, and the saga's status
+    moved forward (never back) -- one statement on PostgreSQL."""
     step = event["step"]
     saga_id = event["saga_id"]
+    status = OUTCOME_STATUS[event["contract"]]
+    values = {"updated_at": utcnow()}  # the watchdog's measure of life
+    if event["contract"] == "SeatsReserved":
+        values.update(amount_cents=event["amount_cents"], currency=event["currency"])
+    if status is not None:
+        before = (["compensating"] if status == "canceled"
+                  else [k for k, rank in RANK.items() if rank < RANK[status]])
+        values["status"] = case((Saga.status.in_(before), status), else_=Saga.status)
+    saga = (update(Saga).where(Saga.id == saga_id, Saga.status.notin_(TERMINAL))
+            .values(**values))
     with transaction() as s:
-        _upsert_step(s, saga_id, name=step["name"], status="succeeded",
-                     attempts=step["attempts"], started_at=step["started_at"],
-                     finished_at=step["finished_at"])
-        status = OUTCOME_STATUS[event["contract"]]
-        progress = {"updated_at": utcnow()}  # the watchdog's measure of life
-        if event["contract"] == "SeatsReserved":
-            progress.update(amount_cents=event["amount_cents"], currency=event["currency"])
-        if status is None or len(progress) > 1:
-            s.execute(update(Saga).where(Saga.id == saga_id, Saga.status.notin_(TERMINAL))
-                      .values(**progress))
-        if status == "canceled":
-            s.execute(update(Saga).where(Saga.id == saga_id, Saga.status == "compensating")
-                      .values(status="canceled", updated_at=utcnow()))
-        elif status is not None:
-            _advance(s, saga_id, status)
+        recorded = _step_upsert(s.bind.dialect.name, saga_id, name=step["name"],
+                                status="succeeded", attempts=step["attempts"],
+                                started_at=step["started_at"], finished_at=step["finished_at"])
+        if s.bind.dialect.name == "postgresql":
+            s.execute(saga.add_cte(recorded.cte("recorded_step")))
+        else:
+            s.execute(recorded)
+            s.execute(saga)
 
 
 def handle_step_failure(failure: dict) -> None:
