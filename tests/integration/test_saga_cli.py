@@ -46,8 +46,9 @@ def test_compensate_cancels_a_pending_saga_and_a_late_purchase_takes_nothing(
     assert get_saga(saga_id)["status"] == "canceled"
 
 
-def test_retry_sends_an_unsent_purchase_to_the_end(unsent_saga):
-    _, saga_id = unsent_saga
+def test_retry_sends_a_lost_purchase_to_the_end(api, organizer, monkeypatch):
+    # lost, not unsent: the outbox relay would send an unsent one first
+    _, saga_id = recorded_purchase(api, organizer, monkeypatch, lost=True)
 
     done = saga_cli("retry", str(saga_id))
 

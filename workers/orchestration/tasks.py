@@ -79,6 +79,7 @@ def on_step_failed(request, exc, traceback):
     if step is None or saga_id is None:
         log.error("task %s[%s] failed outside a saga step: %r", request.task, request.id, exc)
         return
+    log.info("saga %s: step %s failed: %s: %s", saga_id, step, type(exc).__name__, exc)
     failure = StepFailed.build(
         saga_id=saga_id, step=step, error_type=type(exc).__name__,
         message=str(exc)[:500], attempts=request.retries + 1, failed_at=utcnow())
