@@ -66,7 +66,7 @@ def _counts(saga_ids) -> dict:
 
 def _wait_terminal(saga_ids, t0, *, what="terminal", timeout=900.0, interval=0.2) -> float:
     """Seconds from ``t0`` until every saga is terminal; prints progress."""
-    ids, last_print, deadline = list(saga_ids), 0.0, time.monotonic() + timeout
+    ids, last_print, deadline = list(saga_ids), time.monotonic(), time.monotonic() + timeout
     while True:
         done = sum(n for status, n in _counts(ids).items() if status in TERMINAL)
         now = time.monotonic()
@@ -222,7 +222,7 @@ def _chains_done(ids) -> dict:
 
 
 def _wait_chains(ids, t0, interval=0.1) -> float:
-    last_print = 0.0
+    last_print = time.monotonic()
     while True:
         done = len(_chains_done(ids))
         now = time.monotonic()

@@ -211,7 +211,8 @@ def _per_saga(counts: dict, lines_before: dict, lines_after: dict, n: int) -> di
         "messages": round(sum(published.values()), 2),  # the start message included
         "deliveries": round(sum(ran.values()), 2),
         "messages_by_task": {k: round(v, 2) for k, v in sorted(published.items())},
-        "transactions": round((total.get("commit", 0) + total.get("rollback", 0)) / n, 2),
+        "transactions": round((total.get("commit", 0) + total.get("rollback", 0)
+                               + total.get("autocommit", 0)) / n, 2),
         "statements": round(total.get("statement", 0) / n, 2),
         "pool_checkouts": round(total.get("checkout", 0) / n, 2),
         "log_lines": round(sum(lines_after[k] - lines_before.get(k, 0) for k in lines_after) / n, 2),

@@ -66,7 +66,12 @@ def _install() -> None:
     before_task_publish.connect(
         lambda sender=None, **_: count(f"publish {sender}"), weak=False)
     task_prerun.connect(lambda sender=None, **_: count(f"run {sender.name}"), weak=False)
-    event.listen(Engine, "before_cursor_execute", lambda *a, **k: count("statement"))
+    def statement(conn, *_, **__):
+        count("statement")
+        if conn._is_autocommit_isolation():
+            count("autocommit")  # a statement that is its own transaction
+
+    event.listen(Engine, "before_cursor_execute", statement)
     event.listen(Engine, "commit", lambda *a, **k: count("commit"))
     event.listen(Engine, "rollback", lambda *a, **k: count("rollback"))
     event.listen(Pool, "checkout", lambda *a, **k: count("checkout"))
