@@ -47,7 +47,9 @@ def stack_env(*, database_url: str, broker_url: str, redis_url: str, var_dir: Pa
     env.update(DATABASE_URL=database_url, CELERY_BROKER_URL=broker_url, REDIS_URL=redis_url,
                BOXOFFICE_VAR_DIR=str(var_dir), BOXOFFICE_ENV="development",
                BOXOFFICE_FAULT_INJECTION="", PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1",
-               JWT_ACCESS_MINUTES="240")
+               JWT_ACCESS_MINUTES="240",
+               # a line per task received: the harness counts deliveries in the logs
+               CELERY_TASK_LOG_LINES="true")
     for name, value in extra.items():
         if value is None:
             env.pop(name, None)

@@ -92,6 +92,21 @@ def transaction() -> Iterator[Session]:
         yield session
 
 
+@contextmanager
+def reading() -> Iterator[Session]:
+    """A session for one query that only reads. On PostgreSQL it runs in autocommit, so
+    the query is its only round trip (no BEGIN, no COMMIT); each statement sees its own
+    snapshot, so it is for one statement at a time."""
+    if engine().dialect.name != "postgresql":
+        with transaction() as s:
+            yield s
+        return
+    with _engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        with _sessions(bind=conn) as session:
+            yield session
+
+
 def execute_alone(statement) -> int:
     """Run one statement as its own transaction; its row count. On PostgreSQL it runs in
     autocommit: one round trip, without a BEGIN and a COMMIT around it."""

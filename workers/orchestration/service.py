@@ -109,23 +109,19 @@ def relay_outbox(*, older_than_seconds: float = 2.0, batch: int = 500) -> int:
     return sent
 
 
-def _step_upsert(dialect_name, saga_id, *, name, status, attempts, started_at, finished_at,
-                 error=None):
+def _upsert_step(s, saga_id, *, name, status, attempts, started_at, finished_at, error=None):
     values = dict(saga_id=saga_id, name=name, position=STEP_ORDER[name], status=status,
                   attempts=attempts, started_at=started_at, finished_at=finished_at, error=error)
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return dialect.insert(SagaStep).values(**values).on_conflict_do_update(
+    dialect = postgresql if s.bind.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(SagaStep).values(**values)
+    s.execute(stmt.on_conflict_do_update(
         index_elements=["saga_id", "name"],
-        set_={k: v for k, v in values.items() if k not in ("saga_id", "name")})
-
-
-def _upsert_step(s, saga_id, **step):
-    s.execute(_step_upsert(s.bind.dialect.name, saga_id, **step))
+        set_={k: v for k, v in values.items() if k not in ("saga_id", "name")}))
 
 
 def record_outcome(event: dict) -> None:
     """Write a step's outcome event into the saga record: its step, and the saga's status
-    moved forward (never back) -- one statement on PostgreSQL."""
+    moved forward (never back) with its progress in one UPDATE."""
     step = event["step"]
     saga_id = event["saga_id"]
     status = OUTCOME_STATUS[event["contract"]]
@@ -139,14 +135,12 @@ def record_outcome(event: dict) -> None:
     saga = (update(Saga).where(Saga.id == saga_id, Saga.status.notin_(TERMINAL))
             .values(**values))
     with transaction() as s:
-        recorded = _step_upsert(s.bind.dialect.name, saga_id, name=step["name"],
-                                status="succeeded", attempts=step["attempts"],
-                                started_at=step["started_at"], finished_at=step["finished_at"])
-        if s.bind.dialect.name == "postgresql":
-            s.execute(saga.add_cte(recorded.cte("recorded_step")))
-        else:
-            s.execute(recorded)
-            s.execute(saga)
+        # the step row first, then the saga row, always in this order: two deliveries of
+        # one step recording at once wait for each other instead of deadlocking
+        _upsert_step(s, saga_id, name=step["name"], status="succeeded",
+                     attempts=step["attempts"], started_at=step["started_at"],
+                     finished_at=step["finished_at"])
+        s.execute(saga)
 
 
 def handle_step_failure(failure: dict) -> None:

@@ -5,7 +5,7 @@ import uuid
 
 from sqlalchemy import select
 
-from workers.db import transaction
+from workers.db import reading, transaction
 from workers.steps import utcnow
 from workers.tickets import holds
 from workers.tickets.errors import EventNotOnSale, TierNotFound
@@ -46,7 +46,7 @@ def list_events(*, limit: int, after: uuid.UUID | None = None) -> list[dict]:
 
 def purchasable_tier(event_id: uuid.UUID, tier_id: uuid.UUID) -> dict | None:
     """The tier if it belongs to the event and the event is on sale now, else ``None``."""
-    with transaction() as s:
+    with reading() as s:
         try:
             tier, event = tier_and_event(s, tier_id, event_id)
             check_on_sale(event, utcnow())

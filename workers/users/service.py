@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from settings import get_settings
-from workers.db import transaction
+from workers.db import reading, transaction
 from workers.steps import utcnow
 from workers.users.errors import (
     ApiKeyNameTaken, ApiKeyNotFound, EmailTaken, InvalidCredentials, UserNotFound,
@@ -150,7 +150,7 @@ def api_key_client(key: str) -> str | None:
     """The client name of a valid, unrevoked key, else ``None``."""
     if not key or not key.startswith(API_KEY_PREFIX) or len(key) > 100:
         return None
-    with transaction() as s:
+    with reading() as s:
         return s.scalar(select(ApiKey.name).where(ApiKey.key_hash == _key_hash(key),
                                                   ApiKey.revoked_at.is_(None)))
 
@@ -163,5 +163,5 @@ def revoke_token(jti: str, expires_at: datetime) -> None:
 
 
 def is_token_revoked(jti: str) -> bool:
-    with transaction() as s:
+    with reading() as s:
         return s.get(RevokedToken, jti) is not None
