@@ -167,8 +167,9 @@ class BoxofficeStack:
         if not embedded:
             self.kinds.add("rabbitmq", lambda: pids_of_server("beam.smp"))
             self.kinds.add("postgresql", lambda: pids_of_server("postgres", database_name))
-        self.driver = Driver(self.driver_env, self.kinds, counted_env={
-            k: self.env[k] for k in ("BENCH_COUNTERS", "PYTHONPATH")})
+        counted = {k: self.env[k] for k in ("BENCH_COUNTERS", "PYTHONPATH")}
+        self.driver = Driver(self.driver_env, self.kinds,
+                             counted_env={**counted, "BENCH_KIND": "starter"})
 
     @property
     def base_url(self) -> str:

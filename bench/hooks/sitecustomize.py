@@ -12,6 +12,8 @@ _KEY = os.environ.get("BENCH_COUNTERS")
 
 
 def _kind() -> str:
+    if os.environ.get("BENCH_KIND"):
+        return os.environ["BENCH_KIND"]
     argv = sys.argv
     if "-Q" in argv:
         return argv[argv.index("-Q") + 1]
@@ -19,8 +21,6 @@ def _kind() -> str:
         return "beat"
     if any("gunicorn" in a for a in argv[:2]):
         return "gateway"
-    if argv and argv[0].endswith("drive.py"):
-        return "starter"  # the benchmark's load: start_purchase and its polling
     return "other"
 
 
@@ -73,7 +73,11 @@ def _install() -> None:
 
     event.listen(Engine, "before_cursor_execute", statement)
     event.listen(Engine, "commit", lambda *a, **k: count("commit"))
-    event.listen(Engine, "rollback", lambda *a, **k: count("rollback"))
+    def rollback(conn, *_, **__):
+        if not conn._is_autocommit_isolation():  # closing an autocommit connection
+            count("rollback")
+
+    event.listen(Engine, "rollback", rollback)
     event.listen(Pool, "checkout", lambda *a, **k: count("checkout"))
 
 
