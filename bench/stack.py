@@ -119,7 +119,7 @@ class CeilingWorkers:
         r = redis.Redis.from_url(self.env["REDIS_URL"])
         for p in self.procs:
             wait_for(lambda: r.keys(f"{self.env['NOOP_DONE_KEY']}:ready:{p.name}{self.tag}@*")
-                     or _dead(p), timeout=60, what=f"{p.name} to be ready")
+                     or _dead(p), timeout=180, what=f"{p.name} to be ready")
         return self
 
     def __exit__(self, *exc):
@@ -194,7 +194,7 @@ class BoxofficeStack:
             p = _managed(q, command, self.env, self.log_dir / f"worker-{q}2.log").start()
             self.extra.append(p)
         for p in self.extra:
-            wait_for(lambda: READY.search(p.log_text()) or _dead(p), timeout=60,
+            wait_for(lambda: READY.search(p.log_text()) or _dead(p), timeout=180,
                      what=f"the second {p.name} worker")
 
     def remove_workers(self) -> None:
