@@ -147,8 +147,10 @@ class BoxofficeStack:
     def __init__(self, *, database_url, broker_url, redis_url, var_dir: Path, counters: str,
                  database_name: str = ""):
         embedded = database_url is None
+        # CELERY_TASK_LOG_LINES: the chaos harness turns them on; deployed, they are off
         self.env = stack_env(database_url=database_url or "", broker_url=broker_url or "",
                              redis_url=redis_url, var_dir=var_dir, **NO_LIMITS,
+                             CELERY_TASK_LOG_LINES=None,
                              DATABASE_URL=None if embedded else database_url,
                              CELERY_BROKER_URL=None if embedded else broker_url)
         self.driver_env = dict(self.env)
