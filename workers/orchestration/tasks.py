@@ -8,7 +8,7 @@ from contracts import (
 )
 from workers.celery_app import app
 from workers.orchestration import service, watchdog
-from workers.steps import ContractTask, record_outcomes_with, utcnow
+from workers.steps import TRANSIENT, ContractTask, record_outcomes_with, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +68,10 @@ def cancel_event_sagas(self, cmd):
 def on_step_failed(request, exc, traceback):
     """Error callback of every saga canvas; runs inside the worker whose step failed.
 
-    The failure is handled here, as an outcome is recorded where its step ran (cancel,
-    or start the compensation through the outbox); if that cannot be done now, it is
-    handed to the orchestration queue, where it is retried until it is.
+    A refusal (a domain error) is handled here, as an outcome is recorded where its step
+    ran (cancel, or start the compensation through the outbox); if that cannot be done
+    now, or the step failed because the broker or the database did, the failure is handed
+    to the orchestration queue, where it is retried until it is handled.
     """
     task = app.tasks.get(request.task)
     step = getattr(task, "step_name", None)
@@ -83,6 +84,11 @@ def on_step_failed(request, exc, traceback):
     failure = StepFailed.build(
         saga_id=saga_id, step=step, error_type=type(exc).__name__,
         message=str(exc)[:500], attempts=request.retries + 1, failed_at=utcnow())
+    if isinstance(exc, TRANSIENT):
+        # The broker or the database failed, not the step: decided in the orchestration
+        # queue as before (and, if the broker is down, by the watchdog), never here.
+        step_failed.apply_async((failure,))
+        return
     try:
         service.handle_step_failure(StepFailed.parse(failure))
     except Exception:  # noqa: BLE001  the orchestration queue keeps it and retries
