@@ -77,6 +77,8 @@ task_soft_time_limit = 100
 # turns them on in every worker it sees, and `celery -A workers control enable_events`).
 worker_send_task_events = False
 task_send_sent_event = False
+#: Celery's "received" and "succeeded" line per task at INFO (off: see workers/celery_app)
+task_log_lines = False
 
 broker_connection_retry_on_startup = True
 broker_pool_limit = 10

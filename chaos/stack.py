@@ -50,7 +50,9 @@ def stack_env(*, database_url: str, broker_url: str, redis_url: str, var_dir: Pa
                BOXOFFICE_FAULT_INJECTION="", PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1",
                JWT_ACCESS_MINUTES="240", **UNLIMITED,
                # a charge claim of a killed worker is taken over after 5 s, not 30
-               PAYMENT_CLAIM_LEASE_SECONDS="5")
+               PAYMENT_CLAIM_LEASE_SECONDS="5",
+               # a line per task received: the harness counts deliveries in the logs
+               CELERY_TASK_LOG_LINES="true")
     for name, value in extra.items():
         if value is None:
             env.pop(name, None)

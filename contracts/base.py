@@ -34,9 +34,19 @@ class Contract(Schema):
             raise ValidationError(f"{self.name} v{value} is not supported (v{self.version} is)")
 
     @classmethod
+    def _schema(cls) -> "Contract":
+        """One instance per contract, made once: building a schema costs more than using
+        it, and an instance holds no state between loads and dumps."""
+        schema = cls.__dict__.get("_instance")
+        if schema is None:
+            schema = cls()
+            cls._instance = schema
+        return schema
+
+    @classmethod
     def build(cls, **payload) -> dict:
         """A validated, JSON-ready message of this contract."""
-        schema = cls()
+        schema = cls._schema()
         message = {"contract": cls.name, "v": cls.version, **payload}
         return schema.dump(schema.load(message))
 
@@ -45,7 +55,7 @@ class Contract(Schema):
         """Load a received message; raises ``ValidationError`` if it is not this contract."""
         if not isinstance(message, dict):
             raise ValidationError(f"{cls.name} must be an object, got {type(message).__name__}")
-        return cls().load(message)
+        return cls._schema().load(message)
 
 
 class StepTiming(Schema):

@@ -4,8 +4,10 @@ Every worker imports every domain's tasks, whichever queue it consumes: an error
 callback of a chain runs inside the worker whose task failed, so that worker must
 know it.
 """
+import logging
+
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import after_setup_logger, worker_process_init
 
 from settings import get_settings
 from workers import consumer, logs, masking, spool, telemetry  # noqa: F401  dead letters; logs; masked reprs
@@ -31,3 +33,14 @@ def _fresh_connections_after_fork(**_):
     # A forked child must never reuse the parent's database connections.
     dispose_engine()
     telemetry.setup("boxoffice-worker")
+
+
+@after_setup_logger.connect
+def _task_lines_at_debug(loglevel=None, **_):
+    """Celery logs two lines per task at INFO (received, succeeded): in the hot path they
+    cost more than the task's own work. They show at DEBUG, or with
+    ``CELERY_TASK_LOG_LINES=true``; our own lines (warnings, errors) always do."""
+    if app.conf.get("task_log_lines") or (loglevel is not None and loglevel <= logging.DEBUG):
+        return
+    for name in ("celery.worker.strategy", "celery.app.trace"):
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -44,7 +44,10 @@ def build_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         _make_sqlite_serialise_writers(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # No pre-ping: it is a round trip on every checkout. A connection the server dropped
+    # fails its first statement instead; SQLAlchemy then discards the whole pool, and the
+    # failed step is retried (a transient error) or the request answered 503.
+    return create_engine(url, pool_size=5, max_overflow=10)
 
 
 def _make_sqlite_serialise_writers(engine: Engine) -> None:
@@ -87,6 +90,32 @@ def transaction() -> Iterator[Session]:
     engine()
     with _sessions() as session, session.begin():
         yield session
+
+
+@contextmanager
+def reading() -> Iterator[Session]:
+    """A session for one query that only reads. On PostgreSQL it runs in autocommit, so
+    the query is its only round trip (no BEGIN, no COMMIT); each statement sees its own
+    snapshot, so it is for one statement at a time."""
+    if engine().dialect.name != "postgresql":
+        with transaction() as s:
+            yield s
+        return
+    with _engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        with _sessions(bind=conn) as session:
+            yield session
+
+
+def execute_alone(statement) -> int:
+    """Run one statement as its own transaction; its row count. On PostgreSQL it runs in
+    autocommit: one round trip, without a BEGIN and a COMMIT around it."""
+    if engine().dialect.name != "postgresql":
+        with transaction() as s:
+            return s.execute(statement).rowcount
+    with _engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        return conn.execute(statement).rowcount
 
 
 def is_postgres() -> bool:

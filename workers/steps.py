@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 from celery import Task
 from celery.exceptions import Reject
+from celery.utils.time import get_exponential_backoff_interval
 from marshmallow import ValidationError
 from kombu.exceptions import OperationalError as BrokerUnavailable
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -34,6 +35,18 @@ TRANSIENT = (TransientError, OperationalError, InterfaceError, BrokerUnavailable
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+#: called with the outcome of every saga step, after the step committed, in the worker
+#: that ran it (see ``record_outcomes_with``)
+_outcome_recorders: list = []
+
+
+def record_outcomes_with(recorder) -> None:
+    """Have ``recorder(outcome)`` called with each step's outcome event before the chain
+    goes on: the saga record follows its steps without a message of its own."""
+    if recorder not in _outcome_recorders:
+        _outcome_recorders.append(recorder)
 
 
 class ContractTask(Task):
@@ -69,7 +82,21 @@ class ContractTask(Task):
         self.request.step_started_at = utcnow()
         # Not Task.__call__: it would push a fresh request without the delivery's id
         # and retry count, which retries and timing need.
-        return self.run(*messages)
+        outcome = self.run(*messages)
+        if self.step_name is not None and isinstance(outcome, dict):
+            self._record(outcome)
+        return outcome
+
+    def _record(self, outcome: dict) -> None:
+        """Record the outcome; if that fails for now, the step is retried as a whole (it
+        is idempotent), so that no outcome goes unrecorded."""
+        try:
+            for recorder in _outcome_recorders:
+                recorder(outcome)
+        except TRANSIENT as exc:
+            raise self.retry(exc=exc, countdown=get_exponential_backoff_interval(
+                factor=self.retry_backoff, retries=self.request.retries,
+                maximum=self.retry_backoff_max, full_jitter=self.retry_jitter))
 
     def timing(self) -> dict:
         """The timing of the running step, for its outcome event."""

@@ -1,4 +1,6 @@
-"""No saga waits forever: the watchdog re-drives, then compensates, then gives up loudly."""
+"""No saga waits forever: the watchdog re-drives, then compensates, then gives up loudly;
+a saga that only waits its turn in a queue is left alone."""
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -21,9 +23,9 @@ def lost_saga(api, organizer, monkeypatch):
 
 
 def make_overdue(saga_id, **values):
+    values.setdefault("updated_at", utcnow() - timedelta(hours=1))
     with transaction() as s:
-        s.execute(update(Saga).where(Saga.id == saga_id)
-                  .values(updated_at=utcnow() - timedelta(hours=1), **values))
+        s.execute(update(Saga).where(Saga.id == saga_id).values(**values))
 
 
 def test_a_saga_whose_message_was_lost_is_re_driven_to_the_end(api, lost_saga):
@@ -63,3 +65,37 @@ def test_a_compensation_stuck_past_its_budget_fails_for_an_operator_who_can_retr
     wait_for(lambda: get_saga(saga_id)["status"] == "canceled", timeout=30,
              what="the retried compensation")
     assert api.available(event) == 4
+
+
+def test_a_saga_whose_next_message_waits_in_a_queue_is_not_re_driven(
+        api, organizer, monkeypatch, worker_processes):
+    event, saga_id = recorded_purchase(api, organizer, monkeypatch, lost=True)
+    tickets = worker_processes["tickets"]
+    tickets.stop()  # nobody reads the tickets queue for a while: a backlog
+    try:
+        queued_event, buyer = api.event(organizer, capacity=4), api.user()
+        queued, _ = service.start_purchase(
+            user_id=uuid.UUID(buyer["id"]), event_id=uuid.UUID(queued_event["id"]),
+            tier_id=uuid.UUID(queued_event["tiers"][0]["id"]), quantity=1,
+            payment_token="tok_visa")
+        wait_for(lambda: watchdog.queue_depths().get("tickets"), timeout=30,
+                 what="the purchase to wait in the tickets queue")
+        make_overdue(saga_id, updated_at=utcnow() - timedelta(minutes=2))
+
+        assert watchdog.redrive_overdue() == 0
+        saga = get_saga(saga_id)
+        assert (saga["status"], saga_redrives(saga_id)) == ("pending", 0)
+    finally:
+        tickets.start()
+        tickets.wait_ready()
+    assert wait_terminal([queued])[str(queued)]["status"] == "confirmed"
+    # once the queue has drained, the saga whose message was lost is re-driven after all
+    wait_for(lambda: watchdog.queue_depths().get("tickets") == 0, timeout=30,
+             what="the tickets queue to drain")
+    assert watchdog.redrive_overdue() >= 1
+    assert wait_terminal([saga_id])[str(saga_id)]["status"] == "confirmed"
+
+
+def saga_redrives(saga_id) -> int:
+    with transaction() as s:
+        return s.get(Saga, saga_id).redrives

@@ -8,13 +8,13 @@ import time
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from contracts import CancelEventSagas
 from workers import outbox, telemetry
-from workers.db import transaction
+from workers.db import execute_alone, transaction
 from workers.orchestration import caps
 from workers.orchestration.completion import finished, signature_of
 from workers.orchestration.errors import (
@@ -101,8 +101,7 @@ def publish(message: OutboxMessage, saga: Saga | None, *, retry: bool = True) ->
         log.warning("outbox %s (%s of saga %s) not published yet", message.id, message.kind,
                     message.saga_id, exc_info=True)
         return False
-    with transaction() as s:
-        s.execute(update(OutboxMessage).where(OutboxMessage.id == message.id)
+    execute_alone(update(OutboxMessage).where(OutboxMessage.id == message.id)
                   .values(sent_at=utcnow()))
     return True
 
@@ -147,42 +146,39 @@ def _upsert_step(s, saga_id, *, name, status, attempts, started_at, finished_at,
         set_={k: v for k, v in values.items() if k not in ("saga_id", "name")}))
 
 
-def _advance(s, saga_id, status, **fields) -> int:
-    """Move a saga to ``status`` unless it is already as far or further along."""
-    lower = [k for k, rank in RANK.items() if rank < RANK[status]]
-    return s.execute(update(Saga).where(Saga.id == saga_id, Saga.status.in_(lower))
-                     .values(status=status, updated_at=utcnow(), **fields)).rowcount
-
-
 def record_outcome(event: dict) -> None:
-    """Write a step's outcome event into the saga record."""
+    """Write a step's outcome event into the saga record; publish its ``SagaCompleted``
+    after the commit if the outcome ended the saga."""
     completed = _record_outcome(event)
     if completed is not None:
         publish(completed, None)
 
 
 def _record_outcome(event: dict) -> OutboxMessage | None:
+    """The step, and the saga's status moved forward (never back) with its progress in
+    one UPDATE; the saga's ``SagaCompleted`` if that UPDATE ended it."""
     step = event["step"]
     saga_id = event["saga_id"]
+    status = OUTCOME_STATUS[event["contract"]]
+    values = {"updated_at": utcnow()}  # the watchdog's measure of life
+    if event.get("amount_cents") is not None:  # SeatsReserved, SeatsConfirmed
+        values.update(amount_cents=event["amount_cents"], currency=event["currency"])
+    if status is not None:
+        before = (["compensating"] if status == "canceled"
+                  else [k for k, rank in RANK.items() if rank < RANK[status]])
+        values["status"] = case((Saga.status.in_(before), status), else_=Saga.status)
+    saga = (update(Saga).where(Saga.id == saga_id, Saga.status.notin_(TERMINAL))
+            .values(**values))
     with transaction() as s:
+        # the step row first, then the saga row, always in this order: two deliveries of
+        # one step recording at once wait for each other instead of deadlocking
         _upsert_step(s, saga_id, name=step["name"], status="succeeded",
                      attempts=step["attempts"], started_at=step["started_at"],
                      finished_at=step["finished_at"])
-        status = OUTCOME_STATUS[event["contract"]]
-        progress = {"updated_at": utcnow()}  # the watchdog's measure of life
-        if event.get("amount_cents") is not None:  # SeatsReserved, SeatsConfirmed
-            progress.update(amount_cents=event["amount_cents"], currency=event["currency"])
-        if status is None or len(progress) > 1:
-            s.execute(update(Saga).where(Saga.id == saga_id, Saga.status.notin_(TERMINAL))
-                      .values(**progress))
-        if status == "canceled":
-            if s.execute(update(Saga).where(Saga.id == saga_id, Saga.status == "compensating")
-                         .values(status="canceled", updated_at=utcnow())).rowcount:
-                saga = s.get(Saga, saga_id)
-                return finished(s, saga, "canceled", saga.reason)
-        elif status is not None:
-            if _advance(s, saga_id, status) and status == "confirmed":
-                return finished(s, saga_id, "confirmed", ticket_ids=event["ticket_ids"])
+        row = s.execute(saga.returning(Saga.status, Saga.reason)).first()
+        if row is not None and row.status in TERMINAL:  # it was not terminal before
+            return finished(s, saga_id, row.status, row.reason,
+                            ticket_ids=event.get("ticket_ids") or ())
     return None
 
 

@@ -8,7 +8,7 @@ from contracts import (
 )
 from workers.celery_app import app
 from workers.orchestration import service, watchdog
-from workers.steps import ContractTask, utcnow
+from workers.steps import TRANSIENT, ContractTask, record_outcomes_with, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +27,19 @@ class StepOutcome:
         return cls.KINDS[kind].parse(message)
 
 
+def _record(outcome: dict) -> None:
+    if outcome.get("contract") in StepOutcome.KINDS:
+        service.record_outcome(StepOutcome.parse(outcome))
+
+
+# Every worker imports this module: each records the outcomes of the steps it runs.
+record_outcomes_with(_record)
+
+
 @app.task(base=ContractTask, name="orchestration.record_step", contracts=(StepOutcome,),
           max_retries=None)
 def record_step(event):
+    """An outcome sent as a message (canvases of earlier versions still in a queue)."""
     service.record_outcome(event)
 
 
@@ -57,8 +67,10 @@ def cancel_event_sagas(cmd):
 def on_step_failed(request, exc, traceback):
     """Error callback of every saga canvas; runs inside the worker whose step failed.
 
-    It only hands the failure to the orchestration queue: this worker may belong to
-    another domain and must not touch the saga record.
+    A refusal (a domain error) is handled here, as an outcome is recorded where its step
+    ran (cancel, or start the compensation through the outbox); if that cannot be done
+    now, or the step failed because the broker or the database did, the failure is handed
+    to the orchestration queue, where it is retried until it is handled.
     """
     task = app.tasks.get(request.task)
     step = getattr(task, "step_name", None)
@@ -67,9 +79,21 @@ def on_step_failed(request, exc, traceback):
     if step is None or saga_id is None:
         log.error("task %s[%s] failed outside a saga step: %r", request.task, request.id, exc)
         return
-    step_failed.apply_async((StepFailed.build(
+    log.info("saga %s: step %s failed: %s: %s", saga_id, step, type(exc).__name__, exc)
+    failure = StepFailed.build(
         saga_id=saga_id, step=step, error_type=type(exc).__name__,
-        message=str(exc)[:500], attempts=request.retries + 1, failed_at=utcnow()),))
+        message=str(exc)[:500], attempts=request.retries + 1, failed_at=utcnow())
+    if isinstance(exc, TRANSIENT):
+        # The broker or the database failed, not the step: decided in the orchestration
+        # queue as before (and, if the broker is down, by the watchdog), never here.
+        step_failed.apply_async((failure,))
+        return
+    try:
+        service.handle_step_failure(StepFailed.parse(failure))
+    except Exception:  # noqa: BLE001  the orchestration queue keeps it and retries
+        log.warning("saga %s: step %s failed; handing it to the orchestration queue",
+                    saga_id, step, exc_info=True)
+        step_failed.apply_async((failure,))
 
 
 @app.task(name="orchestration.relay_outbox", acks_late=True)

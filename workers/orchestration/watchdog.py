@@ -6,6 +6,11 @@ re-drive) is re-driven: its purchase
 was done is not done twice. After ``saga_max_redrives`` re-drives a stuck purchase is
 compensated (reason ``timed_out``) and a stuck compensation ends ``failed``, recorded
 for an operator.
+
+A saga whose next message is only waiting in a queue is not stuck: while the queue its
+next step is read from holds messages, the saga is left alone (up to
+``QUEUED_GRACE`` timeouts), so that a backlog is not met with copies of its own
+purchases, adding work when there is none to spare.
 """
 from __future__ import annotations
 
@@ -23,6 +28,34 @@ from workers.steps import utcnow
 
 log = logging.getLogger(__name__)
 IN_FLIGHT = ("pending", "reserved", "paid", "compensating")
+#: where the next message of a saga in each status waits
+NEXT_QUEUES = {"pending": ("tickets",), "reserved": ("payments",), "paid": ("tickets",),
+               "compensating": ("orchestration", "payments", "tickets")}
+#: a saga behind a queue is re-driven anyway once this many timeouts overdue
+QUEUED_GRACE = 10
+
+
+def queue_depths() -> dict:
+    """Messages waiting (ready) in each domain queue; ``{}`` if the broker cannot say."""
+    from workers.celery_app import app
+
+    depths = {}
+    try:
+        with app.connection_for_read() as conn:
+            channel = conn.default_channel
+            for queue in ("tickets", "payments", "orchestration"):
+                depths[queue] = channel.queue_declare(queue, passive=True).message_count
+    except Exception:  # noqa: BLE001  without depths the deadline alone decides
+        log.warning("watchdog: queue depths unknown", exc_info=True)
+        return {}
+    return depths
+
+
+def _queued(saga: Saga, depths: dict, now, timeout) -> bool:
+    """Whether the saga's next message may just be waiting its turn in a queue."""
+    if saga.updated_at < now - timeout * QUEUED_GRACE * 2 ** saga.redrives:
+        return False
+    return any(depths.get(q, 0) > 0 for q in NEXT_QUEUES.get(saga.status, ()))
 
 
 def redrive_overdue(*, batch: int = 200) -> int:
@@ -31,6 +64,7 @@ def redrive_overdue(*, batch: int = 200) -> int:
     now = utcnow()
     cutoff = now - timedelta(seconds=settings.saga_step_timeout_seconds)
     timeout = timedelta(seconds=settings.saga_step_timeout_seconds)
+    depths = queue_depths()  # before any saga is locked: the broker may be slow to answer
     with transaction() as s:
         candidates = s.scalars(
             select(Saga).where(Saga.status.in_(IN_FLIGHT), Saga.updated_at < cutoff)
@@ -39,6 +73,7 @@ def redrive_overdue(*, batch: int = 200) -> int:
         # backlog is not flooded with copies of its own purchase.
         overdue = [saga for saga in candidates
                    if saga.updated_at < now - timeout * 2 ** saga.redrives]
+        overdue = [saga for saga in overdue if not _queued(saga, depths, now, timeout)]
         sends = [(_handle(s, saga, settings.saga_max_redrives, now), saga) for saga in overdue]
     for message, saga in sends:
         if message is not None:

@@ -5,7 +5,7 @@ import uuid
 
 from sqlalchemy import func, select
 
-from workers.db import transaction
+from workers.db import reading, transaction
 from workers.steps import utcnow
 from workers.tickets import holds
 from workers.tickets.models import Event, Hold, Ticket, Tier
@@ -37,7 +37,7 @@ def get_event(event_id: uuid.UUID) -> dict | None:
 def check_purchase(event_id: uuid.UUID, tier_id: uuid.UUID, quantity: int) -> None:
     """Raise ``TierNotFound``, ``EventNotOnSale`` or ``OrderLimitExceeded`` unless
     ``quantity`` seats of this event's tier may be ordered now."""
-    with transaction() as s:
+    with reading() as s:  # one query: tier and event joined
         tier, event = tier_and_event(s, tier_id, event_id)
         check_order(tier, event, quantity, utcnow())
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from contracts import AnonymiseUser
 from settings import get_settings
 from workers import outbox
-from workers.db import transaction
+from workers.db import reading, transaction
 from workers.steps import utcnow
 from workers.users.errors import (
     ApiKeyNameTaken, ApiKeyNotFound, EmailTaken, InvalidCredentials, UserNotFound, WrongPassword,
@@ -172,6 +172,6 @@ def api_key_client(key: str) -> str | None:
     """The client name of a valid, unrevoked key, else ``None``."""
     if not key or not key.startswith(API_KEY_PREFIX) or len(key) > 100:
         return None
-    with transaction() as s:
+    with reading() as s:
         return s.scalar(select(ApiKey.name).where(ApiKey.key_hash == _key_hash(key),
                                                   ApiKey.revoked_at.is_(None)))

@@ -1,0 +1,329 @@
+"""The load of one measurement, run in its own process with the environment of the stack
+it measures (its database, broker and settings): ``python -m bench.drive SCENARIO --n N``.
+
+Progress goes to stderr; the result is one JSON object on stdout's last line.
+Latencies are from the start of a purchase (the saga's ``created_at``) to ``confirmed``
+(its ``updated_at`` then), both stamped on this machine's clock.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+THREADS = 16
+#: status queries made while waiting (one statement and one transaction each), reported so
+#: that counts of what a saga costs can leave them out
+POLLS = 0
+TERMINAL = ("confirmed", "canceled", "failed")
+
+
+def progress(what: str, done: int, total: int, t0: float) -> None:
+    print(f"    {what}: {done}/{total} after {time.monotonic() - t0:5.1f} s",
+          file=sys.stderr, flush=True)
+
+
+# -- boxoffice ---------------------------------------------------------------------------
+
+def _event(capacity: int, max_per_order: int = 4) -> tuple:
+    from workers.steps import utcnow
+    from workers.tickets import queries as tickets, service as tickets_service
+
+    event_id = tickets_service.create_event(
+        name="bench", venue="bench", starts_at=utcnow(), created_by=uuid.uuid4(),
+        tiers=[{"name": "GA", "price_cents": 1000, "currency": "EUR", "capacity": capacity,
+                "max_per_order": max_per_order}])
+    return event_id, tickets.get_event(event_id)["tiers"][0]["id"]
+
+
+def _starter(event_id, tier_id):
+    from workers.orchestration import service
+
+    def start(quantity: int = 1) -> uuid.UUID:
+        return service.start_purchase(user_id=uuid.uuid4(), event_id=event_id, tier_id=tier_id,
+                                      quantity=quantity, payment_token="tok_visa")[0]
+    return start
+
+
+def _counts(saga_ids) -> dict:
+    global POLLS
+    POLLS += 1
+    from sqlalchemy import func, select
+
+    from workers.db import transaction
+    from workers.orchestration.models import Saga
+
+    with transaction() as s:
+        return dict(s.execute(select(Saga.status, func.count()).where(Saga.id.in_(saga_ids))
+                              .group_by(Saga.status)).all())
+
+
+def _wait_terminal(saga_ids, t0, *, what="terminal", timeout=900.0, interval=0.2) -> float:
+    """Seconds from ``t0`` until every saga is terminal; prints progress."""
+    ids, last_print, deadline = list(saga_ids), time.monotonic(), time.monotonic() + timeout
+    while True:
+        done = sum(n for status, n in _counts(ids).items() if status in TERMINAL)
+        now = time.monotonic()
+        if done == len(ids):
+            return now - t0
+        if now - last_print > 3:
+            progress(what, done, len(ids), t0)
+            last_print = now
+        if now > deadline:
+            raise TimeoutError(f"{len(ids) - done} sagas not terminal after {timeout} s")
+        time.sleep(interval)
+
+
+def _latencies(saga_ids) -> list[float]:
+    from sqlalchemy import select
+
+    from workers.db import transaction
+    from workers.orchestration.models import Saga
+
+    with transaction() as s:
+        rows = s.execute(select(Saga.created_at, Saga.updated_at)
+                         .where(Saga.id.in_(saga_ids), Saga.status == "confirmed")).all()
+    return [(done - started).total_seconds() * 1000 for started, done in rows]
+
+
+def service(n: int) -> dict:
+    """``n`` purchases of one seat started by 16 threads through the orchestration service."""
+    start = _starter(*_event(n))
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(THREADS) as pool:
+        ids = list(pool.map(lambda _: start(), range(n)))
+    accepted = time.monotonic() - t0
+    took = _wait_terminal(ids, t0, what="confirmed")
+    return {"n": n, "seconds": took, "per_second": n / took, "accepted_per_second": n / accepted,
+            "statuses": _counts(ids)}
+
+
+def gateway(n: int, base_url: str, buyers: int = 16) -> dict:
+    """``n`` purchases of one seat started by 16 threads with ``POST /saga/start``."""
+    from chaos.load import Shop
+
+    shop = Shop(base_url, dict(os.environ), random.Random(7))
+    shop.setup(events=[[n]], buyers=buyers)
+    tier = shop.tiers[0]
+    body = {"event_id": tier["event_id"], "tier_id": tier["tier_id"], "quantity": 1,
+            "payment_token": "tok_visa"}
+    def one(i):
+        r = shop.call("POST", "/saga/start", shop.buyer_tokens[i % buyers], json=body,
+                      headers={"Idempotency-Key": str(uuid.uuid4())})
+        if r.status_code != 202:
+            raise RuntimeError(f"POST /saga/start answered {r.status_code}: {r.text[:300]}")
+        return r.json()["saga_id"]
+
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(THREADS) as pool:
+        ids = list(pool.map(one, range(n)))
+    accepted = time.monotonic() - t0
+    took = _wait_terminal([uuid.UUID(i) for i in ids], t0, what="confirmed")
+    return {"n": n, "seconds": took, "per_second": n / took,
+            "accepted_per_second": n / accepted, "statuses": _counts([uuid.UUID(i) for i in ids])}
+
+
+def sequential(n: int) -> dict:
+    """One purchase at a time: the latency of an unloaded system."""
+    start = _starter(*_event(n))
+    ids = []
+    for _ in range(n):
+        sid = start()
+        ids.append(sid)
+        _wait_terminal([sid], time.monotonic(), interval=0.002)
+    return {"n": n, "latencies_ms": _latencies(ids)}
+
+
+def open_loop(n: int, rate: float) -> dict:
+    """Purchases arriving at ``rate`` per second whatever happens (an open loop)."""
+    start = _starter(*_event(n))
+    t0 = time.monotonic()
+
+    def paced(i):
+        delay = t0 + i / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)  # the arrival schedule, not a wait for a condition
+        return start()
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        ids = list(pool.map(paced, range(n)))
+    _wait_terminal(ids, t0, what="confirmed")
+    return {"n": n, "rate": rate, "latencies_ms": _latencies(ids)}
+
+
+def contention(buyers: int, seats: int) -> dict:
+    """``buyers`` of 1-4 seats for ``seats`` seats: time to all terminal, and invariants."""
+    from workers.orchestration import queries
+    from workers.payments import service as payments
+    from workers.tickets import queries as tickets
+
+    rng = random.Random(7)
+    event_id, tier_id = _event(seats)
+    start = _starter(event_id, tier_id)
+    quantities = [rng.randint(1, 4) for _ in range(buyers)]
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(THREADS) as pool:
+        ids = list(pool.map(start, quantities))
+    took = _wait_terminal(ids, t0)
+    sagas = [queries.get_saga(i) for i in ids]
+    sold = sum(s["quantity"] for s in sagas if s["status"] == "confirmed")
+    left = tickets.get_event(event_id)["tiers"][0]["available"]
+    charged = [payments.payment_of_saga(s["id"]) for s in sagas]
+    double = sum(1 for s, p in zip(sagas, charged)
+                 if s["status"] != "confirmed" and p["charged_cents"] > p["refunded_cents"])
+    return {"buyers": buyers, "seats": seats, "seconds": took, "sold": sold, "left": left,
+            "oversold": max(0, sold - seats), "availability_exact": left == seats - sold,
+            "charged_without_tickets": double,
+            "confirmed": sum(s["status"] == "confirmed" for s in sagas),
+            "statuses": _counts(ids)}
+
+
+def backlog(n: int) -> dict:
+    """``n`` purchases started at once against ample seats: drain time and repeats."""
+    from sqlalchemy import func, select
+
+    from workers.db import transaction
+    from workers.orchestration.models import OutboxMessage, Saga, SagaStep
+
+    start = _starter(*_event(n))
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(THREADS) as pool:
+        ids = list(pool.map(lambda _: start(), range(n)))
+    accepted = time.monotonic() - t0
+    took = _wait_terminal(ids, t0, what="terminal")
+    with transaction() as s:
+        redrives = s.scalar(select(func.coalesce(func.sum(Saga.redrives), 0))
+                            .where(Saga.id.in_(ids)))
+        outbox = s.scalar(select(func.count()).select_from(OutboxMessage)
+                          .where(OutboxMessage.saga_id.in_(ids)))
+        retried = s.scalar(select(func.count()).select_from(SagaStep)
+                           .where(SagaStep.saga_id.in_(ids), SagaStep.attempts > 1))
+    return {"n": n, "seconds": took, "accepted_seconds": accepted, "per_second": n / took,
+            "redriven_sagas": int(redrives), "extra_outbox_messages": outbox - n,
+            "retried_steps": retried, "statuses": _counts(ids)}
+
+
+# -- the ceiling ------------------------------------------------------------------------
+
+def _chains_done(ids) -> dict:
+    import redis
+
+    from bench import noop
+
+    r = redis.Redis.from_url(os.environ["REDIS_URL"])
+    raw = r.hmget(noop.DONE_KEY, ids)
+    return {i: v for i, v in zip(ids, raw) if v is not None}
+
+
+def _wait_chains(ids, t0, interval=0.1) -> float:
+    last_print = time.monotonic()
+    while True:
+        done = len(_chains_done(ids))
+        now = time.monotonic()
+        if done == len(ids):
+            return now - t0
+        if now - last_print > 3:
+            progress("chains done", done, len(ids), t0)
+            last_print = now
+        time.sleep(interval)
+
+
+def _chain_latencies(ids) -> list[float]:
+    out = []
+    for v in _chains_done(ids).values():
+        started, done = map(float, v.split())
+        out.append((done - started) * 1000)
+    return out
+
+
+def ceiling(n: int) -> dict:
+    from bench import noop
+
+    ids = [uuid.uuid4().hex for _ in range(n)]
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(THREADS) as pool:
+        list(pool.map(noop.start, ids))
+    took = _wait_chains(ids, t0)
+    return {"n": n, "seconds": took, "per_second": n / took}
+
+
+def ceiling_sequential(n: int) -> dict:
+    from bench import noop
+
+    ids = [uuid.uuid4().hex for _ in range(n)]
+    for i in ids:
+        noop.start(i)
+        _wait_chains([i], time.monotonic(), interval=0.001)
+    return {"n": n, "latencies_ms": _chain_latencies(ids)}
+
+
+def ceiling_open(n: int, rate: float) -> dict:
+    from bench import noop
+
+    ids = [uuid.uuid4().hex for _ in range(n)]
+    t0 = time.monotonic()
+
+    def paced(i_id):
+        i, cid = i_id
+        delay = t0 + i / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)  # the arrival schedule
+        noop.start(cid)
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        list(pool.map(paced, enumerate(ids)))
+    _wait_chains(ids, t0)
+    return {"n": n, "rate": rate, "latencies_ms": _chain_latencies(ids)}
+
+
+# -- HTTP -------------------------------------------------------------------------------
+
+def http(n: int, url: str) -> dict:
+    """``n`` POSTs of a small JSON body from 16 threads; answers per second."""
+    import requests
+
+    local = threading.local()
+
+    def one(_):
+        if not hasattr(local, "s"):
+            local.s = requests.Session()
+        r = local.s.post(url, json={"quantity": 1}, timeout=30)
+        if r.status_code >= 300:
+            raise RuntimeError(f"{url} answered {r.status_code}")
+
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(THREADS) as pool:
+        list(pool.map(one, range(n)))
+    took = time.monotonic() - t0
+    return {"n": n, "seconds": took, "per_second": n / took}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.drive")
+    p.add_argument("scenario")
+    p.add_argument("--n", type=int, default=100)
+    p.add_argument("--rate", type=float, default=10.0)
+    p.add_argument("--seats", type=int, default=1000)
+    p.add_argument("--url", default="")
+    a = p.parse_args(argv)
+    runs = {
+        "service": lambda: service(a.n), "gateway": lambda: gateway(a.n, a.url),
+        "sequential": lambda: sequential(a.n), "open": lambda: open_loop(a.n, a.rate),
+        "contention": lambda: contention(a.n, a.seats), "backlog": lambda: backlog(a.n),
+        "ceiling": lambda: ceiling(a.n), "ceiling-sequential": lambda: ceiling_sequential(a.n),
+        "ceiling-open": lambda: ceiling_open(a.n, a.rate), "http": lambda: http(a.n, a.url),
+    }
+    result = runs[a.scenario]()
+    result["polls"] = POLLS
+    print(json.dumps(result, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

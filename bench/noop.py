@@ -1,0 +1,68 @@
+"""The ceiling: what Celery itself does on this machine.
+
+A chain of three no-op tasks across three queues, with Celery's defaults for queues and
+prefetch (classic durable queues, prefetch 4, acks on receipt), one worker per queue.
+The last task records when the chain finished in Redis, beside when it was started.
+
+    celery -A bench.noop worker -Q noop1 -n noop1@%h   (NOOP_QUEUE_SUFFIX: other queues)
+
+``NOOP_QUEUE_TYPE=quorum`` and ``NOOP_CONFIRMS=1`` measure what quorum queues and
+publisher confirms cost on their own.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+import redis
+from celery import Celery, chain
+from celery.signals import worker_ready
+from kombu import Exchange, Queue
+
+#: each variant on queues of its own (a queue's type is fixed when it is declared)
+SUFFIX = os.environ.get("NOOP_QUEUE_SUFFIX", "")
+QUEUES = tuple(f"noop{i}{SUFFIX}" for i in (1, 2, 3))
+DONE_KEY = os.environ.get("NOOP_DONE_KEY", "bench:noop:done")
+
+app = Celery("noop", broker=os.environ.get("CELERY_BROKER_URL"))
+_exchange = Exchange("noop", type="direct", durable=True)
+_arguments = ({"x-queue-type": "quorum"} if os.environ.get("NOOP_QUEUE_TYPE") == "quorum"
+              else None)
+app.conf.update(
+    task_queues=[Queue(q, _exchange, routing_key=q, durable=True, queue_arguments=_arguments)
+                 for q in QUEUES],
+    task_routes={f"noop.noop{i}": {"queue": q, "routing_key": q} for i, q in enumerate(QUEUES, 1)},
+    task_default_queue=QUEUES[0], task_default_exchange="noop", task_ignore_result=True,
+    worker_hijack_root_logger=False, broker_connection_retry_on_startup=True,
+    broker_transport_options={"confirm_publish": True} if os.environ.get("NOOP_CONFIRMS")
+    else {},
+)
+_redis: redis.Redis | None = None
+
+
+@app.task(name="noop.noop1")
+def first(started: float) -> float:
+    return started
+
+
+@app.task(name="noop.noop2")
+def second(started: float) -> float:
+    return started
+
+
+@app.task(name="noop.noop3")
+def third(started: float, chain_id: str = "") -> None:
+    global _redis
+    if _redis is None:
+        _redis = redis.Redis.from_url(os.environ["REDIS_URL"])
+    _redis.hset(DONE_KEY, chain_id, f"{started} {time.time()}")
+
+
+@worker_ready.connect
+def _ready(sender=None, **_):
+    """Celery's default log level (WARNING) says nothing at start: tell Redis instead."""
+    redis.Redis.from_url(os.environ["REDIS_URL"]).set(f"{DONE_KEY}:ready:{sender.hostname}", 1)
+
+
+def start(chain_id: str) -> None:
+    chain(first.s(time.time()), second.s(), third.s(chain_id=chain_id)).apply_async()

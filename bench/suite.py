@@ -1,0 +1,286 @@
+"""The benchmark suite: every measurement of one run, in one sitting, with its baseline."""
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import statistics
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import redis
+
+from bench.stack import HOOKS, BoxofficeStack, CeilingWorkers, diff_counts
+from chaos.procs import ROOT, stop_all, wait_for
+from tests.support import services as throwaway
+
+STEPS = ("tickets.reserve_seats", "payments.charge", "tickets.confirm_seats")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    throughput: int = 2000
+    sequential: int = 100
+    open_loop: int = 1000
+    counts: int = 200
+    http: int = 3000
+    contention_buyers: int = 10000
+    contention_seats: int = 1000
+    backlog: int = 10000
+    embedded: int = 500
+    scaling: int = 2000
+
+
+QUICK = Sizes(throughput=300, sequential=30, open_loop=200, counts=100, http=1000,
+              contention_buyers=1000, contention_seats=100, backlog=1000, embedded=100,
+              scaling=300)
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def percentiles(latencies: list[float]) -> dict:
+    if not latencies:
+        return {}
+    q = statistics.quantiles(latencies, n=100, method="inclusive")
+    return {"p50": round(q[49], 1), "p90": round(q[89], 1), "p99": round(q[98], 1),
+            "n": len(latencies)}
+
+
+def per_unit_ms(cpu_seconds: dict, n: int) -> dict:
+    return {k: round(v * 1000 / n, 2) for k, v in cpu_seconds.items()}
+
+
+def run(sizes: Sizes, *, only: set | None = None) -> dict:
+    """Run the suite; the results as one JSON-able dict."""
+    services = throwaway.provision()
+    tmp = Path(tempfile.mkdtemp(prefix="boxoffice-bench-"))
+    key = f"bench:{uuid.uuid4().hex[:8]}"
+    results = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+               "machine": {"cores": os.cpu_count(), "platform": platform.platform(),
+                           "python": platform.python_version(),
+                           "load_average_at_start": os.getloadavg()},
+               "sizes": sizes.__dict__}
+    want = (lambda name: only is None or name in only)
+    try:
+        if want("ceiling"):
+            results["ceiling"] = _ceiling(services, tmp, key, sizes)
+        with BoxofficeStack(database_url=services.database_url, broker_url=services.broker_url,
+                            redis_url=services.redis_url, var_dir=tmp / "stack",
+                            counters=f"{key}:stack", database_name=services.database) as stack:
+            results["saga"] = _saga(stack, sizes, want, tmp)
+        if want("embedded"):
+            results["embedded"] = _embedded(services, tmp, key, sizes)
+    finally:
+        stop_all()
+        redis.Redis.from_url(services.redis_url).delete(
+            *redis.Redis.from_url(services.redis_url).keys(f"{key}*") or ["-"])
+        throwaway.drop(services)
+    results["load_average_at_end"] = os.getloadavg()
+    results["summary"] = summarise(results)
+    return results
+
+
+def _ceiling(services, tmp: Path, key: str, sizes: Sizes) -> dict:
+    say("\n== ceiling: three no-op tasks over three classic queues, prefetch 4")
+    env = {**os.environ, "CELERY_BROKER_URL": services.broker_url, "REDIS_URL": services.redis_url,
+           "NOOP_DONE_KEY": f"{key}:noop", "PYTHONPATH": str(ROOT),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    out = {}
+    for variant, extra in (("classic", {}), ("quorum", {"NOOP_QUEUE_TYPE": "quorum"}),
+                           ("quorum_confirms", {"NOOP_QUEUE_TYPE": "quorum", "NOOP_CONFIRMS": "1"})):
+        tag = "" if variant == "classic" else f"-{variant}"
+        extra = {**extra, "NOOP_QUEUE_SUFFIX": tag}
+        venv = {**env, **extra, "NOOP_DONE_KEY": f"{key}:noop:{variant}",
+                "BENCH_COUNTERS": f"{key}:{variant}",
+                "PYTHONPATH": f"{HOOKS}{os.pathsep}{ROOT}"}
+        denv = {**env, **extra, "NOOP_DONE_KEY": f"{key}:noop:{variant}"}
+        with CeilingWorkers(venv, tmp, tag=tag) as workers:
+            from bench.stack import Driver
+
+            driver = Driver(denv, workers.kinds())
+            say(f"  {variant}: throughput, {sizes.throughput} chains")
+            res = driver.run("ceiling", n=sizes.throughput)
+            res["cpu_ms_per_chain"] = per_unit_ms(res.pop("cpu_seconds"), res["n"])
+            out[variant] = res
+            say(f"    {res['per_second']:.1f} chains/s")
+            if variant != "classic":
+                continue
+            say(f"  latency, unloaded ({sizes.sequential} one at a time)")
+            res["unloaded"] = percentiles(driver.run("ceiling-sequential", n=sizes.sequential)
+                                          ["latencies_ms"])
+            rate = res["per_second"] / 2
+            say(f"  latency at {rate:.0f}/s ({sizes.open_loop} chains)")
+            res["half_load"] = percentiles(driver.run("ceiling-open", n=sizes.open_loop,
+                                                      rate=rate)["latencies_ms"])
+    return out
+
+
+def _saga(stack: BoxofficeStack, sizes: Sizes, want, tmp: Path) -> dict:
+    out = {}
+    drive = stack.driver.run
+    say("\n== boxoffice on RabbitMQ, PostgreSQL and Redis (Procfile processes)")
+    drive("service", n=20)  # warm-up: connections, caches
+    if want("counts"):
+        say(f"  what a saga costs ({sizes.counts} purchases)")
+        time.sleep(1.5)  # the counters are flushed twice a second
+        before_c, before_l = stack.counts(), stack.log_lines()
+        polls = drive("service", n=sizes.counts, counted=True)["polls"]
+        time.sleep(1.5)
+        counts = diff_counts(before_c, stack.counts())
+        starter = counts.get("starter", {})
+        for field in ("statement", "commit", "checkout"):
+            starter[field] = starter.get(field, 0) - polls - 1  # and the event's creation
+        out["per_saga"] = _per_saga(counts, before_l, stack.log_lines(), sizes.counts)
+    say(f"  throughput through the service ({sizes.throughput} purchases, 16 threads)")
+    res = drive("service", n=sizes.throughput)
+    res["cpu_ms_per_saga"] = per_unit_ms(res.pop("cpu_seconds"), res["n"])
+    out["service"] = res
+    say(f"    {res['per_second']:.1f} sagas/s")
+    if want("gateway"):
+        say(f"  throughput through the gateway ({sizes.throughput} purchases)")
+        res = drive("gateway", n=sizes.throughput, url=stack.base_url)
+        res["cpu_ms_per_saga"] = per_unit_ms(res.pop("cpu_seconds"), res["n"])
+        out["gateway"] = res
+        say(f"    {res['per_second']:.1f} sagas/s; {res['accepted_per_second']:.1f} starts/s accepted")
+        say(f"  a trivial Flask route on the same gunicorn settings ({sizes.http} requests)")
+        trivial, url = stack.trivial_gateway(tmp / "trivial.log")
+        try:
+            wait_for(lambda: _answers(url), timeout=60, what="the trivial gateway")
+            out["trivial_route"] = drive("http", n=sizes.http, url=url)
+        finally:
+            trivial.stop()
+    if want("latency"):
+        say(f"  latency, unloaded ({sizes.sequential} one at a time)")
+        out["unloaded"] = percentiles(drive("sequential", n=sizes.sequential)["latencies_ms"])
+        rate = out["service"]["per_second"] / 2
+        say(f"  latency at {rate:.0f}/s, half the throughput ({sizes.open_loop} purchases)")
+        out["half_load"] = percentiles(drive("open", n=sizes.open_loop, rate=rate)["latencies_ms"])
+        out["half_load"]["rate"] = round(rate, 1)
+    if want("contention"):
+        say(f"  contention: {sizes.contention_buyers} buyers of 1-4 seats, "
+            f"{sizes.contention_seats} seats")
+        out["contention"] = drive("contention", n=sizes.contention_buyers,
+                                  seats=sizes.contention_seats)
+    if want("backlog"):
+        say(f"  backlog: {sizes.backlog} purchases started at once")
+        before = stack.counts()
+        res = drive("backlog", n=sizes.backlog)
+        time.sleep(1.5)
+        runs = diff_counts(before, stack.counts())
+        res["step_runs"] = {t: sum(k.get(f"run {t}", 0) for k in runs.values()) for t in STEPS}
+        res["steps_run_twice"] = sum(max(0, n - sizes.backlog) for n in res["step_runs"].values())
+        out["backlog"] = res
+    if want("scaling"):
+        say(f"  scaling: two workers per queue ({sizes.scaling} purchases)")
+        one = out["service"] if sizes.scaling == sizes.throughput else drive("service", n=sizes.scaling)
+        stack.add_workers()
+        try:
+            two = drive("service", n=sizes.scaling)
+        finally:
+            stack.remove_workers()
+        out["scaling"] = {"one_worker_per_queue": round(one["per_second"], 1),
+                          "two_workers_per_queue": round(two["per_second"], 1),
+                          "two_to_one_ratio": round(two["per_second"] / one["per_second"], 2)}
+    out["peak_rss_mb"] = stack.kinds.peak_rss_mb()
+    return out
+
+
+def _answers(url: str) -> bool:
+    import requests
+
+    try:
+        return requests.post(url, json={}, timeout=2).status_code == 202
+    except requests.RequestException:
+        return False
+
+
+def _per_saga(counts: dict, lines_before: dict, lines_after: dict, n: int) -> dict:
+    total = {}
+    for fields in counts.values():
+        for f, v in fields.items():
+            total[f] = total.get(f, 0) + v
+    published = {f[8:]: v / n for f, v in total.items() if f.startswith("publish ")}
+    ran = {f[4:]: v / n for f, v in total.items() if f.startswith("run ")}
+    return {
+        "messages": round(sum(published.values()), 2),  # the start message included
+        "deliveries": round(sum(ran.values()), 2),
+        "messages_by_task": {k: round(v, 2) for k, v in sorted(published.items())},
+        "transactions": round((total.get("commit", 0) + total.get("rollback", 0)
+                               + total.get("autocommit", 0)) / n, 2),
+        "statements": round(total.get("statement", 0) / n, 2),
+        "pool_checkouts": round(total.get("checkout", 0) / n, 2),
+        "log_lines": round(sum(lines_after[k] - lines_before.get(k, 0) for k in lines_after) / n, 2),
+        "by_kind": {kind: {f: round(v / n, 2) for f, v in sorted(fields.items())}
+                    for kind, fields in sorted(counts.items())},
+    }
+
+
+def _embedded(services, tmp: Path, key: str, sizes: Sizes) -> dict:
+    say("\n== embedded default: SQLite and the spool broker, the same processes")
+    with BoxofficeStack(database_url=None, broker_url=None, redis_url=services.redis_url,
+                        var_dir=tmp / "embedded", counters=f"{key}:embedded") as stack:
+        stack.driver.run("service", n=10)
+        res = stack.driver.run("service", n=sizes.embedded)
+        res["cpu_ms_per_saga"] = per_unit_ms(res.pop("cpu_seconds"), res["n"])
+        res["peak_rss_mb"] = stack.kinds.peak_rss_mb()
+    say(f"    {res['per_second']:.1f} sagas/s")
+    return res
+
+
+def _ratio(a, b):
+    return round(a / b, 3) if a is not None and b else None
+
+
+def summarise(r: dict) -> dict:
+    """The headline figures, each beside its baseline and their ratio."""
+    ceiling = r.get("ceiling", {}).get("classic", {})
+    saga = r.get("saga", {})
+    s = {}
+    c_rate = ceiling.get("per_second")
+    s["ceiling_sagas_per_second"] = round(c_rate, 1) if c_rate else None
+    for name in ("service", "gateway"):
+        rate = saga.get(name, {}).get("per_second")
+        s[f"{name}_sagas_per_second"] = round(rate, 1) if rate else None
+        s[f"{name}_ratio_to_ceiling"] = _ratio(rate, c_rate)
+    servers = ("rabbitmq", "postgresql")
+    c_cpu = ceiling.get("cpu_ms_per_chain", {})
+    s_cpu = saga.get("service", {}).get("cpu_ms_per_saga", {})
+    s["ceiling_cpu_ms_per_chain"] = round(sum(c_cpu.values()), 2) if c_cpu else None
+    s["saga_cpu_ms"] = round(sum(s_cpu.values()), 2) if s_cpu else None
+    s["cpu_ratio_to_ceiling"] = _ratio(s["saga_cpu_ms"], s["ceiling_cpu_ms_per_chain"])
+    s["ceiling_cpu_ms_per_chain_processes_only"] = round(
+        sum(v for k, v in c_cpu.items() if k not in servers), 2) if c_cpu else None
+    s["saga_cpu_ms_processes_only"] = round(
+        sum(v for k, v in s_cpu.items() if k not in servers), 2) if s_cpu else None
+    s["cpu_processes_only_ratio_to_ceiling"] = _ratio(
+        s["saga_cpu_ms_processes_only"], s["ceiling_cpu_ms_per_chain_processes_only"])
+    c_p50 = ceiling.get("unloaded", {}).get("p50")
+    s["ceiling_unloaded_p50_ms"] = c_p50
+    s["unloaded_p50_ms"] = saga.get("unloaded", {}).get("p50")
+    s["unloaded_p50_ratio_to_ceiling"] = _ratio(s["unloaded_p50_ms"], c_p50)
+    s["half_load_p99_ms"] = saga.get("half_load", {}).get("p99")
+    s["ceiling_half_load_p99_ms"] = ceiling.get("half_load", {}).get("p99")
+    accepted = saga.get("gateway", {}).get("accepted_per_second")
+    trivial = saga.get("trivial_route", {}).get("per_second")
+    s["gateway_accepted_per_second"] = round(accepted, 1) if accepted else None
+    s["trivial_route_per_second"] = round(trivial, 1) if trivial else None
+    s["gateway_accepted_ratio_to_trivial"] = _ratio(accepted, trivial)
+    s["contention_seconds"] = round(saga["contention"]["seconds"], 1) if "contention" in saga else None
+    s["backlog_steps_run_twice"] = saga.get("backlog", {}).get("steps_run_twice")
+    s["backlog_redriven_sagas"] = saga.get("backlog", {}).get("redriven_sagas")
+    emb = r.get("embedded", {}).get("per_second")
+    s["embedded_sagas_per_second"] = round(emb, 1) if emb else None
+    s["embedded_ratio_to_service"] = _ratio(emb, saga.get("service", {}).get("per_second"))
+    s["scaling_two_to_one_ratio"] = saga.get("scaling", {}).get("two_to_one_ratio")
+    s["quorum_ratio_to_ceiling"] = _ratio(r.get("ceiling", {}).get("quorum", {}).get("per_second"), c_rate)
+    s["quorum_confirms_ratio_to_ceiling"] = _ratio(
+        r.get("ceiling", {}).get("quorum_confirms", {}).get("per_second"), c_rate)
+    s["messages_per_saga"] = saga.get("per_saga", {}).get("messages")
+    s["transactions_per_saga"] = saga.get("per_saga", {}).get("transactions")
+    return s
