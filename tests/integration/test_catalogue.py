@@ -110,7 +110,9 @@ def test_venue_and_q_match_in_any_case(api, organizer, venue):
     api.event(organizer, name=f"Rock night {tag}", venue=venue)
     api.event(organizer, name=f"Jazz brunch {tag}", venue=f"{venue} annex")
 
-    assert listed(api, venue=venue.upper()) == [f"Jazz Night {tag}", f"Rock night {tag}"]
+    # same start: their order between them is the id's, so compare as sets
+    assert sorted(listed(api, venue=venue.upper())) == [f"Jazz Night {tag}",
+                                                        f"Rock night {tag}"]
     assert sorted(listed(api, q=f"night {tag}".upper())) == [f"Jazz Night {tag}",
                                                             f"Rock night {tag}"]
     assert listed(api, q="jazz", venue=venue) == [f"Jazz Night {tag}"]
