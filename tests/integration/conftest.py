@@ -19,7 +19,9 @@ def worker_processes(var_dir):
     """A worker process per queue, and beat (sweeping every second), as deployed."""
     env = child_env(CELERY_HOLD_SWEEP_SECONDS="1", CELERY_OUTBOX_RELAY_SECONDS="1",
                     STEP_RETRY_BACKOFF_MAX="2", CHARGE_RETRY_BUDGET_SECONDS=CHARGE_RETRY_BUDGET,
-                    BOXOFFICE_TRACE_FILE=str(var_dir / "spans.jsonl"))
+                    BOXOFFICE_TRACE_FILE=str(var_dir / "spans.jsonl"),
+                    # tests read Celery's line per task (received, succeeded, raised)
+                    CELERY_TASK_LOG_LINES="true")
     processes = {q: Worker(q, env, var_dir).start() for q in QUEUES}
     processes["beat"] = Beat(env, var_dir).start()
     try:
