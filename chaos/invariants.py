@@ -107,7 +107,9 @@ class Snapshot:
                 and p["status"] in ("succeeded", "declined")]
 
     def refunds(self, saga_id: str) -> list:
-        return [p for p in self.payments.get(saga_id, ()) if p["kind"] == "refund"]
+        """Refunds that moved money, not one still waiting for its charge (``requested``)."""
+        return [p for p in self.payments.get(saga_id, ()) if p["kind"] == "refund"
+                and p["status"] != "requested"]
 
     def describe(self, saga_id: str) -> dict:
         """What is known of one saga, for a report of an offender."""

@@ -30,7 +30,8 @@ def upgrade() -> None:
         sa.Column('ticket_ids', sa.JSON(), nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_users_notifications')),
-        sa.UniqueConstraint('saga_id', 'status', name=op.f('uq_users_notifications_saga_id_status')),
+        sa.UniqueConstraint('saga_id', 'status',
+                            name=op.f('uq_users_notifications_saga_id_status')),
     )
     with op.batch_alter_table('users_notifications', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_notifications_user_id'), ['user_id'],

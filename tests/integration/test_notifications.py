@@ -150,3 +150,32 @@ def _sent_at_of_completed(saga_id):
     with transaction() as s:
         return list(s.scalars(select(OutboxMessage.sent_at).where(
             OutboxMessage.saga_id == saga_id, OutboxMessage.kind == "completed")))
+
+
+def test_a_failed_saga_retried_to_canceled_tells_its_buyer_each_time(api, organizer, monkeypatch):
+    from datetime import timedelta
+
+
+    from workers.orchestration import service, watchdog
+    from workers.orchestration.models import Saga
+    from workers.steps import utcnow
+    from workers.users.notifications import notifications_of
+
+    _, saga_id = recorded_purchase(api, organizer, monkeypatch, lost=True)
+    with transaction() as s:  # a compensation that made no progress past its budget
+        saga = s.get(Saga, saga_id)
+        saga.status, saga.reason, saga.redrives = "compensating", "timed_out", 3
+        saga.updated_at = utcnow() - timedelta(hours=1)
+        user_id = saga.user_id
+    watchdog.redrive_overdue()
+    [failed] = wait_for(lambda: notifications_of(user_id, limit=5), timeout=60,
+                        what="the failed saga's notification")
+
+    service.retry(saga_id)
+    notes = wait_for(lambda: (lambda n: n if len(n) == 2 else None)(
+        notifications_of(user_id, limit=5)), timeout=60, what="the canceled saga's notification")
+
+    assert (failed["status"], failed["subject"]) == ("failed", "Your purchase could not be completed")
+    assert [(n["status"], n["reason"]) for n in notes] == [("canceled", "timed_out"),
+                                                           ("failed", "timed_out")]
+    assert sorted(p["status"] for p in completed_events(saga_id)) == ["canceled", "failed"]

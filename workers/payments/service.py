@@ -3,7 +3,10 @@
 A saga has at most one charge row and one refund row: the (saga, kind) unique key
 decides, not a check in Python. The charge row is claimed (``pending``) before the
 processor is called, so a refund that arrives first claims it as ``voided`` instead and
-no later charge can happen; a refund that finds the charge still ``pending`` waits for it.
+no later charge can happen; a refund that finds the charge still ``pending`` records that
+it is waiting (a ``requested`` refund row) and waits for it: the charge, once settled, then
+reports the saga compensated rather than captured, so the purchase goes no further (no
+tickets are issued for a purchase being undone) and the refund returns the money.
 The processor is asked once per saga, by the claimer, with the saga id as idempotency key.
 """
 from __future__ import annotations
@@ -44,7 +47,9 @@ def _claim(saga_id, kind, status, amount_cents, currency) -> Payment | None:
     return row if inserted else None
 
 
-def _captured(p: Payment) -> dict:
+def _captured(p: Payment, refunding: bool = False) -> dict:
+    if refunding:
+        raise SagaCompensated(f"saga {p.saga_id} is being compensated: its charge is refunded")
     if p.status == "voided":
         raise SagaCompensated(f"saga {p.saga_id} was compensated before it was charged")
     if p.status == "declined":
@@ -69,7 +74,9 @@ def charge(*, saga_id, payment_token: str, amount_cents: int, currency: str) -> 
         with transaction() as s:
             row = _find(s, saga_id, "charge")
         if row.status != "pending":
-            return _captured(row)
+            with transaction() as s:
+                refunding = _refund_requested(s, row)
+            return _captured(row, refunding)
         row = _take_over(row)
         recorded = simulator.lookup(saga_id)
         if recorded is not None:
@@ -113,24 +120,44 @@ def _settle(row: Payment, status: str, code: str | None) -> dict:
         s.execute(update(Payment).where(Payment.id == row.id, Payment.status == "pending")
                   .values(status=status, decline_code=code))
         row = _find(s, row.saga_id, "charge")  # what was recorded, whoever settled it
-    return _captured(row)  # outside the transaction: a decline must not roll back its record
+        refunding = _refund_requested(s, row)
+    return _captured(row, refunding)  # outside the transaction: it must not roll back a record
+
+
+def _refund_requested(s, charged: Payment) -> bool:
+    """A refund waits for (or has returned) this successful charge: the saga is being undone."""
+    return charged.status == "succeeded" and _find(s, charged.saga_id, "refund") is not None
 
 
 def refund(*, saga_id) -> dict:
     """Refund a saga's successful charge once; with no charge, make sure none can follow."""
-    if _claim(saga_id, "charge", "voided", 0, "XXX") is not None:
-        return {"saga_id": saga_id, "refunded_cents": 0}
+    _claim(saga_id, "charge", "voided", 0, "XXX")  # with no charge yet, none can follow
     with transaction() as s:
         charged = _find(s, saga_id, "charge", lock=True)
-        if charged.status == "pending":
-            raise ChargeInFlight(f"charge of saga {saga_id} is still in flight")
-        if charged.status != "succeeded":
-            return {"saga_id": saga_id, "refunded_cents": 0}
-    done = _claim(saga_id, "refund", "succeeded", charged.amount_cents, charged.currency)
+        if charged.status == "succeeded":
+            _settle_refund(s, charged)
+        elif charged.status != "pending":  # declined, voided: nothing to give back
+            s.execute(delete(Payment).where(Payment.saga_id == saga_id, Payment.kind == "refund",
+                                            Payment.status == "requested"))
+        elif _find(s, saga_id, "refund") is None:
+            s.add(Payment(saga_id=saga_id, kind="refund", status="requested", amount_cents=0,
+                          currency=charged.currency, created_at=utcnow()))
+    if charged.status == "pending":  # raised after the commit, which keeps the request
+        raise ChargeInFlight(f"charge of saga {saga_id} is still in flight")
+    with transaction() as s:
+        done = _find(s, saga_id, "refund")
+    return {"saga_id": saga_id, "refunded_cents": done.amount_cents if done else 0}
+
+
+def _settle_refund(s, charged: Payment) -> None:
+    """Refund a successful charge in full, once (the charge row is locked)."""
+    done = _find(s, charged.saga_id, "refund")
     if done is None:
-        with transaction() as s:
-            done = _find(s, saga_id, "refund")
-    return {"saga_id": saga_id, "refunded_cents": done.amount_cents}
+        s.add(Payment(saga_id=charged.saga_id, kind="refund", status="succeeded",
+                      amount_cents=charged.amount_cents, currency=charged.currency,
+                      created_at=utcnow()))
+    elif done.status == "requested":
+        done.status, done.amount_cents = "succeeded", charged.amount_cents
 
 
 def payment_of_saga(saga_id) -> dict:

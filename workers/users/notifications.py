@@ -22,7 +22,8 @@ REASON_TEXT = {
     "payment_unavailable": "the payment could not be processed",
     "hold_expired": "the reservation expired", "timed_out": "it took too long",
     "buyer_canceled": "you canceled it", "event_canceled": "the event was canceled",
-    "operator_canceled": "it was canceled by our staff", "not_on_sale": "the tickets are not on sale",
+    "operator_canceled": "it was canceled by our staff",
+    "not_on_sale": "the tickets are not on sale",
 }
 
 

@@ -58,7 +58,8 @@ def test_a_claim_in_flight_makes_a_duplicate_wait_without_asking_the_processor()
     with pytest.raises(ChargeInFlight):
         service.refund(saga_id=saga)
     assert calls(saga) == 0
-    assert rows(saga) == [("charge", "pending", 700)]
+    # the waiting refund is on record, so the charge, once settled, stops the purchase
+    assert rows(saga) == [("charge", "pending", 700), ("refund", "requested", 0)]
 
 
 def test_a_stale_claim_is_taken_over_and_asks_the_processor_once():

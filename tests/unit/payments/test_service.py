@@ -127,7 +127,8 @@ def test_a_refund_waits_while_the_charge_is_in_flight(monkeypatch):
         seen["during"] = rows(saga_id)["charge"].status
 
     monkeypatch.setattr(service.simulator, "authorize", authorize_while_a_refund_arrives)
-    charge(saga_id, amount_cents=3000)
+    with pytest.raises(SagaCompensated):  # a refund waits for it: the purchase stops here
+        charge(saga_id, amount_cents=3000)
 
     assert seen["during"] == "pending"
     assert service.refund(saga_id=saga_id)["refunded_cents"] == 3000
