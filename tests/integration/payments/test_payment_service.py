@@ -146,15 +146,22 @@ def test_a_refund_waits_while_the_charge_is_in_flight_and_the_charge_then_stops_
                                           ("tok_processingError", PaymentProcessingError)])
 def test_a_waiting_refund_of_a_charge_that_took_nothing_leaves_no_refund(token, error):
     saga = uuid.uuid4()
-    assert service._claim(saga, "charge", "pending", 1200, "EUR") is not None
+    claim = service._claim(saga, "charge", "pending", 1200, "EUR")
     with pytest.raises(ChargeInFlight):
         service.refund(saga_id=saga)
+    _outlive_the_lease(claim)  # its claimer died: this delivery takes the charge over
     with pytest.raises(error):
         charge(saga, token)
 
     assert service.refund(saga_id=saga)["refunded_cents"] == 0
     assert [p[1] for p in payments_of([saga])] == ["charge"]
     assert service.payment_of_saga(saga)["refunded_cents"] == 0
+
+
+def _outlive_the_lease(claim) -> None:
+    with transaction() as s:
+        s.execute(update(Payment).where(Payment.id == claim.id)
+                  .values(created_at=claim.created_at - timedelta(minutes=5)))
 
 
 def test_a_charge_confirmed_before_the_refund_arrived_is_refunded_once():
