@@ -10,8 +10,9 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from datetime import timezone
+from enum import StrEnum
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, Enum, MetaData, create_engine, event
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -137,3 +138,11 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value
+
+
+def vocabulary(values: type[StrEnum], name: str, length: int = 20) -> Enum:
+    """A string column holding one of ``values`` (a ``contracts.statuses`` enum): read back
+    as its members, refused in Python if unknown, and checked by the database with the
+    constraint ``ck_<table>_<name>`` (migration ``0010_status_enums``)."""
+    return Enum(values, name=name, length=length, native_enum=False, create_constraint=True,
+                validate_strings=True, values_callable=lambda e: [m.value for m in e])

@@ -7,12 +7,12 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from workers.db import Base, UTCDateTime
+from contracts.statuses import OutboxKind, SagaStatus, StepName, StepStatus
+from workers.db import Base, UTCDateTime, vocabulary
 
 #: how far along each status is; a status only ever moves to a higher rank
-RANK = {"pending": 0, "reserved": 1, "paid": 2, "confirmed": 3,
-        "compensating": 3, "canceled": 4, "failed": 4}
-TERMINAL = ("confirmed", "canceled", "failed")
+RANK = {status: status.rank for status in SagaStatus}
+TERMINAL = tuple(sorted(SagaStatus.terminal()))
 
 
 class Saga(Base):
@@ -25,7 +25,8 @@ class Saga(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[SagaStatus] = mapped_column(vocabulary(SagaStatus, "status"),
+                                               default=SagaStatus.PENDING)
     reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
@@ -52,9 +53,9 @@ class SagaStep(Base):
     __tablename__ = "orchestration_saga_steps"
 
     saga_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orchestration_sagas.id"), primary_key=True)
-    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[StepName] = mapped_column(vocabulary(StepName, "name"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(20))  # succeeded | failed
+    status: Mapped[StepStatus] = mapped_column(vocabulary(StepStatus, "status"))
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -69,7 +70,7 @@ class OutboxMessage(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     saga_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
-    kind: Mapped[str] = mapped_column(String(20))  # purchase | compensate | completed
+    kind: Mapped[OutboxKind] = mapped_column(vocabulary(OutboxKind, "kind"))
     #: the message itself when it is an event frozen at its transition (``completed``)
     payload: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from workers.db import Base, UTCDateTime
+from contracts.statuses import ChargeOutcome, PaymentKind, PaymentStatus
+from workers.db import Base, UTCDateTime, vocabulary
 
 
 class Payment(Base):
@@ -18,8 +19,8 @@ class Payment(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     saga_id: Mapped[uuid.UUID] = mapped_column(Uuid)
-    kind: Mapped[str] = mapped_column(String(10))  # charge | refund
-    status: Mapped[str] = mapped_column(String(20))  # pending | succeeded | declined | voided
+    kind: Mapped[PaymentKind] = mapped_column(vocabulary(PaymentKind, "kind", length=10))
+    status: Mapped[PaymentStatus] = mapped_column(vocabulary(PaymentStatus, "status"))
     decline_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
     amount_cents: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
@@ -40,7 +41,7 @@ class ProcessorCharge(Base):
     token: Mapped[str] = mapped_column(String(64))
     amount_cents: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
-    outcome: Mapped[str] = mapped_column(String(20))  # succeeded | declined
+    outcome: Mapped[ChargeOutcome] = mapped_column(vocabulary(ChargeOutcome, "outcome"))
     decline_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
     calls: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Index, ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from workers.db import Base, UTCDateTime
+from contracts.statuses import EventStatus, HoldStatus, TicketStatus
+from workers.db import Base, UTCDateTime, vocabulary
 
 #: the most seats any tier may allow in one order: a tier's ``max_per_order`` is 1..this
 MAX_PER_ORDER = 100
@@ -20,7 +21,8 @@ class Event(Base):
     name: Mapped[str] = mapped_column(String(200))
     venue: Mapped[str] = mapped_column(String(200))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(20), default="on_sale")
+    status: Mapped[EventStatus] = mapped_column(vocabulary(EventStatus, "status"),
+                                                default=EventStatus.ON_SALE)
     #: how long a reservation holds its seats before they go back on sale
     hold_seconds: Mapped[int] = mapped_column(Integer, default=900, server_default="900")
     sale_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -75,7 +77,8 @@ class Hold(Base):
     quantity: Mapped[int] = mapped_column(Integer)
     amount_cents: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(20), default="held")
+    status: Mapped[HoldStatus] = mapped_column(vocabulary(HoldStatus, "status"),
+                                               default=HoldStatus.HELD)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: when the saga was told its hold expired (the hold row is its own outbox)
@@ -92,7 +95,8 @@ class Ticket(Base):
     event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     tier_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     code: Mapped[str] = mapped_column(String(64), unique=True)
-    status: Mapped[str] = mapped_column(String(20), default="valid")
+    status: Mapped[TicketStatus] = mapped_column(vocabulary(TicketStatus, "status"),
+                                                 default=TicketStatus.VALID)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: when and by which staff member it was scanned at the door (status ``used``); set once
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import JSON, Boolean, CheckConstraint, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from contracts.statuses import SagaStatus, check_in
 from workers.db import Base, UTCDateTime
 
 ROLES = ("buyer", "organizer", "staff", "admin")
@@ -61,7 +62,8 @@ class Notification(Base):
     """
 
     __tablename__ = "users_notifications"
-    __table_args__ = (UniqueConstraint("saga_id", "status"),)
+    __table_args__ = (UniqueConstraint("saga_id", "status"),
+                      CheckConstraint(check_in("status", SagaStatus.terminal()), name="status"))
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
