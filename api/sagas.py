@@ -8,6 +8,7 @@ from flask_smorest import Blueprint, abort
 from api import pagination
 from api.auth import current_role, current_user_id, login_required
 from api.schemas import SagaListArgs, SagaOut, SagaPage, StartPurchaseIn, StartPurchaseOut
+from contracts.statuses import SagaStatus, TicketStatus
 from workers.orchestration import queries, service
 from workers.payments.service import payment_of_saga
 from workers.tickets import queries as tickets
@@ -34,7 +35,7 @@ def begin_purchase(user_id, body: dict, idempotency_key: str | None) -> dict:
         abort(422, message=str(refused), errors={"json": {"quantity": [str(refused)]}})
     saga_id, created = service.start_purchase(user_id=user_id, idempotency_key=idempotency_key,
                                               **body)
-    status = "pending" if created else queries.get_saga(saga_id)["status"]
+    status = SagaStatus.PENDING if created else queries.get_saga(saga_id)["status"]
     return {"saga_id": saga_id, "status": status}
 
 
@@ -54,7 +55,7 @@ def start_purchase(body):
 
 def _full(saga: dict) -> dict:
     saga["tickets"] = [{"id": t["id"], "code": t["code"]}
-                       for t in tickets.tickets_of_saga(saga["id"]) if t["status"] != "void"]
+                       for t in tickets.tickets_of_saga(saga["id"]) if t["status"] != TicketStatus.VOID]
     saga["payment"] = payment_of_saga(saga["id"])
     return saga
 
@@ -81,7 +82,7 @@ def cancel_purchase(user_id, role: str, saga_id) -> tuple[dict, bool]:
     if saga is None or (saga["user_id"] != user_id and role != "admin"):
         abort(404, message="no such saga")
     status = service.cancel_by_buyer(saga_id)
-    return _full(queries.get_saga(saga_id)), status == "compensating"
+    return _full(queries.get_saga(saga_id)), status == SagaStatus.COMPENSATING
 
 
 @blp.route("/sagas/<uuid:saga_id>/cancel", methods=["POST"])

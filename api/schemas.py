@@ -8,6 +8,7 @@ from functools import partial
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from contracts.statuses import EventStatus, SagaStatus
 from workers.tickets.models import MAX_PER_ORDER
 from workers.users import passwords
 from workers.users.models import ROLES
@@ -112,11 +113,11 @@ class TierPatch(StrictSchema):
                                        for name in missing})
 
 
-EVENT_STATUSES = ("draft", "on_sale", "sold_out", "canceled")
+EVENT_STATUSES = tuple(str(s) for s in EventStatus)
 
 
 class EventOptions(StrictSchema):
-    status = fields.String(validate=validate.OneOf(EVENT_STATUSES[:3]),
+    status = fields.String(validate=validate.OneOf([str(s) for s in EventStatus.settable()]),
                            metadata={"description": "cancel with POST /events/{id}/cancel"})
     hold_seconds = Int(validate=validate.Range(min=1, max=86400), metadata={
         "description": "how long a reservation holds seats (default 900)"})
@@ -239,7 +240,7 @@ class SagaOut(Schema):
 
 class SagaListArgs(PageArgs):
     status = fields.String(load_default=None, validate=validate.OneOf(
-        ("pending", "reserved", "paid", "confirmed", "compensating", "canceled", "failed")))
+        [str(s) for s in SagaStatus]))
 
 
 class SagaPage(Schema):

@@ -11,6 +11,7 @@ from api.errors import error_response
 from api.schemas import (
     CheckInIn, CheckInOut, CheckInRefused, PageArgs, TicketOut, TicketPage,
 )
+from contracts.statuses import TicketStatus
 from workers.tickets import checkin, codes, queries
 
 blp = Blueprint("tickets", __name__, description="Issued tickets and check-in")
@@ -56,7 +57,7 @@ class TicketQr(MethodView):
         ticket = queries.ticket_of_owner(ticket_id, current_user_id())
         if ticket is None:
             abort(404, message="no such ticket")
-        if ticket["status"] == "void":
+        if ticket["status"] == TicketStatus.VOID:
             abort(410, message="this ticket was canceled: it admits no one")
         # The code admits its bearer: keep it out of shared caches.
         return Response(codes.qr_png(ticket["code"]), mimetype="image/png",

@@ -3,8 +3,9 @@ the rest of the system learns that a saga ended."""
 from marshmallow import fields, validate
 
 from contracts.base import Contract
+from contracts.statuses import SagaStatus, StepName
 
-STEPS = ("reserve", "charge", "confirm", "refund", "release")
+STEPS = tuple(str(s) for s in StepName)
 
 
 class StepFailed(Contract):
@@ -40,7 +41,8 @@ class SagaCompleted(Contract):
     saga_id = fields.UUID(required=True)
     user_id = fields.UUID(required=True)
     status = fields.String(required=True,
-                           validate=validate.OneOf(("confirmed", "canceled", "failed")))
+                           validate=validate.OneOf(
+                               [str(s) for s in SagaStatus if s in SagaStatus.terminal()]))
     reason = fields.String(load_default=None, allow_none=True)
     amount_cents = fields.Integer(load_default=None, allow_none=True)
     currency = fields.String(load_default=None, allow_none=True)

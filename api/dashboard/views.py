@@ -11,6 +11,7 @@ from api.dashboard import bp
 from api.dashboard.session import (
     admin_action, check_csrf, csrf_token, current_user, log_in, viewer_required,
 )
+from contracts.statuses import SagaReason, SagaStatus
 from workers.orchestration import queries, reports, service
 from workers.payments.service import payment_of_saga
 from workers.steps import DomainError
@@ -19,7 +20,7 @@ from workers.users import service as users
 from workers.users.errors import InvalidCredentials
 
 log = logging.getLogger(__name__)
-UNFINISHED = ("pending", "reserved", "paid", "compensating", "failed")
+UNFINISHED = SagaStatus.in_flight() | {SagaStatus.FAILED}
 
 
 @bp.app_context_processor
@@ -159,5 +160,5 @@ def retry(saga_id):
 @bp.route("/sagas/<uuid:saga_id>/compensate", methods=["POST"])
 @admin_action
 def compensate(saga_id):
-    return _act(saga_id, lambda sid: service.compensate(sid, reason="operator_canceled"),
+    return _act(saga_id, lambda sid: service.compensate(sid, reason=SagaReason.OPERATOR_CANCELED),
                 "compensation sent")

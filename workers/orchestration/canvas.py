@@ -11,6 +11,7 @@ failure to the orchestration queue).
 from celery import chain
 
 from contracts import ChargePayment, ConfirmSeats, RefundPayment, ReleaseSeats, ReserveSeats
+from contracts.statuses import OutboxKind
 from workers.celery_app import app
 
 
@@ -45,4 +46,4 @@ def saga_completed(payload: dict):
     return _sig("users.saga_completed", payload)
 
 
-CANVASES = {"purchase": purchase, "compensate": compensation}
+CANVASES = {OutboxKind.PURCHASE: purchase, OutboxKind.COMPENSATE: compensation}

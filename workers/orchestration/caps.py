@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, text
 
+from contracts.statuses import SagaStatus
 from settings import get_settings
 from workers.orchestration.models import Saga
 from workers.steps import DomainError
 
 #: purchases that hold, or may soon hold, seats
-IN_FLIGHT = ("pending", "reserved", "paid")
+IN_FLIGHT = tuple(sorted(SagaStatus.purchasing()))
 
 
 class PurchaseCapReached(DomainError):

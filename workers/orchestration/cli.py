@@ -4,6 +4,7 @@ import uuid
 
 import click
 
+from contracts.statuses import SagaReason, SagaStatus
 from workers.steps import DomainError
 
 
@@ -21,8 +22,7 @@ def saga(ctx):
 
 
 @saga.command("list")
-@click.option("--status", type=click.Choice(["pending", "reserved", "paid", "confirmed",
-                                             "compensating", "canceled", "failed"]))
+@click.option("--status", type=click.Choice([str(s) for s in SagaStatus]))
 @click.option("--limit", default=50, show_default=True)
 def list_sagas(status, limit):
     """Newest sagas first, optionally of one status."""
@@ -60,7 +60,7 @@ def retry(saga_id):
 
 @saga.command("compensate")
 @click.argument("saga_id", type=_saga_id)
-@click.option("--reason", default="operator_canceled", show_default=True)
+@click.option("--reason", default=str(SagaReason.OPERATOR_CANCELED), show_default=True)
 def compensate(saga_id, reason):
     """Cancel an unfinished or failed saga: refund if charged, release if reserved."""
     from workers.orchestration import service

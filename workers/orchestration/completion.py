@@ -8,6 +8,7 @@ transition commits (once per transition; a saga that fails and is later compensa
 from __future__ import annotations
 
 from contracts import SagaCompleted
+from contracts.statuses import OutboxKind
 from workers.orchestration import canvas
 from workers.orchestration.models import OutboxMessage, Saga
 from workers.steps import utcnow
@@ -23,13 +24,14 @@ def finished(s, saga_or_id, status: str, reason: str | None = None, *,
         saga_id=saga.id, user_id=saga.user_id, status=status, reason=reason,
         amount_cents=saga.amount_cents, currency=saga.currency, ticket_ids=list(ticket_ids),
         completed_at=now)
-    message = OutboxMessage(saga_id=saga.id, kind="completed", payload=payload, created_at=now)
+    message = OutboxMessage(saga_id=saga.id, kind=OutboxKind.COMPLETED, payload=payload,
+                            created_at=now)
     s.add(message)
     return message
 
 
 def signature_of(message: OutboxMessage, saga: Saga | None):
     """What an outbox message sends: a saga's canvas, or the event frozen in its payload."""
-    if message.kind == "completed":
+    if message.kind == OutboxKind.COMPLETED:
         return canvas.saga_completed(message.payload)
     return canvas.CANVASES[message.kind](saga)

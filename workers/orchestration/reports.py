@@ -6,13 +6,14 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from contracts.statuses import SagaStatus, StepStatus
 from workers.db import is_postgres, transaction
 from workers.orchestration.models import OutboxMessage, Saga, SagaStep
 from workers.orchestration.queries import _saga
 from workers.steps import utcnow
 
-STATUSES = ("pending", "reserved", "paid", "confirmed", "compensating", "canceled", "failed")
-IN_FLIGHT = ("pending", "reserved", "paid", "compensating")
+STATUSES = tuple(SagaStatus)
+IN_FLIGHT = tuple(s for s in SagaStatus if s in SagaStatus.in_flight())
 
 
 def counts_by_status() -> dict[str, int]:
@@ -75,7 +76,7 @@ def step_durations() -> list[tuple[str, int, float]]:
         seconds = (func.julianday(SagaStep.finished_at) - func.julianday(SagaStep.started_at)) * 86400
     with transaction() as s:
         rows = s.execute(select(SagaStep.name, func.count(), func.coalesce(func.sum(seconds), 0))
-                         .where(SagaStep.status == "succeeded",
+                         .where(SagaStep.status == StepStatus.SUCCEEDED,
                                 SagaStep.started_at.is_not(None),
                                 SagaStep.finished_at.is_not(None))
                          .group_by(SagaStep.name).order_by(SagaStep.name)).all()

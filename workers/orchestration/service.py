@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from contracts import CancelEventSagas
+from contracts.statuses import OutboxKind, SagaReason, SagaStatus, StepName, StepStatus
 from workers import outbox, telemetry
 from workers.db import execute_alone, transaction
 from workers.orchestration import caps
@@ -26,11 +27,12 @@ from workers.steps import utcnow
 
 log = logging.getLogger(__name__)
 
-SUPERSEDED = ("compensating", "canceled", "failed")
-STEP_ORDER = {"reserve": 0, "charge": 1, "confirm": 2, "refund": 3, "release": 4}
+SUPERSEDED = tuple(sorted(SagaStatus.undoing()))
+STEP_ORDER = {name: position for position, name in enumerate(StepName)}
 #: what each outcome event means for the saga
-OUTCOME_STATUS = {"SeatsReserved": "reserved", "PaymentCaptured": "paid",
-                  "SeatsConfirmed": "confirmed", "PaymentRefunded": None, "SeatsReleased": "canceled"}
+OUTCOME_STATUS = {"SeatsReserved": SagaStatus.RESERVED, "PaymentCaptured": SagaStatus.PAID,
+                  "SeatsConfirmed": SagaStatus.CONFIRMED, "PaymentRefunded": None,
+                  "SeatsReleased": SagaStatus.CANCELED}
 
 
 def request_hash(body: dict) -> str:
@@ -56,13 +58,14 @@ def start_purchase(*, user_id, event_id, tier_id, quantity, payment_token,
                     return _repeated(first, idempotency_key, digest)
             caps.check(s, user_id, quantity)
             now = utcnow()
-            saga = Saga(user_id=user_id, status="pending", event_id=event_id, tier_id=tier_id,
-                        quantity=quantity, payment_token=payment_token, request_hash=digest,
+            saga = Saga(user_id=user_id, status=SagaStatus.PENDING, event_id=event_id,
+                        tier_id=tier_id, quantity=quantity, payment_token=payment_token,
+                        request_hash=digest,
                         idempotency_key=idempotency_key, created_at=now, updated_at=now,
                         traceparent=telemetry.current_traceparent())
             s.add(saga)
             s.flush()
-            message = OutboxMessage(saga_id=saga.id, kind="purchase", created_at=now)
+            message = OutboxMessage(saga_id=saga.id, kind=OutboxKind.PURCHASE, created_at=now)
             s.add(message)
     except IntegrityError:
         if idempotency_key is None:
@@ -123,7 +126,7 @@ def relay_outbox(*, older_than_seconds: float = 2.0, batch: int = 500) -> int:
     try:
         for message, saga in due:
             # a purchase overtaken by its compensation need not run (it would be refused)
-            if not (message.kind == "purchase" and saga.status in SUPERSEDED):
+            if not (message.kind == OutboxKind.PURCHASE and saga.status in SUPERSEDED):
                 with telemetry.continuing(saga.traceparent if saga is not None else None):
                     signature_of(message, saga).apply_async()
                 sent += 1
@@ -164,7 +167,7 @@ def _record_outcome(event: dict) -> OutboxMessage | None:
     if event.get("amount_cents") is not None:  # SeatsReserved, SeatsConfirmed
         values.update(amount_cents=event["amount_cents"], currency=event["currency"])
     if status is not None:
-        before = (["compensating"] if status == "canceled"
+        before = ([SagaStatus.COMPENSATING] if status == SagaStatus.CANCELED
                   else [k for k, rank in RANK.items() if rank < RANK[status]])
         values["status"] = case((Saga.status.in_(before), status), else_=Saga.status)
     saga = (update(Saga).where(Saga.id == saga_id, Saga.status.notin_(TERMINAL))
@@ -172,7 +175,7 @@ def _record_outcome(event: dict) -> OutboxMessage | None:
     with transaction() as s:
         # the step row first, then the saga row, always in this order: two deliveries of
         # one step recording at once wait for each other instead of deadlocking
-        _upsert_step(s, saga_id, name=step["name"], status="succeeded",
+        _upsert_step(s, saga_id, name=step["name"], status=StepStatus.SUCCEEDED,
                      attempts=step["attempts"], started_at=step["started_at"],
                      finished_at=step["finished_at"])
         row = s.execute(saga.returning(Saga.status, Saga.reason)).first()
@@ -198,17 +201,19 @@ def handle_step_failure(failure: dict) -> None:
 
 def _after_step_failure(s, saga: Saga, failure: dict) -> OutboxMessage | None:
     step, error_type = failure["step"], failure["error_type"]
-    _upsert_step(s, saga.id, name=step, status="failed", attempts=failure["attempts"],
+    _upsert_step(s, saga.id, name=step, status=StepStatus.FAILED, attempts=failure["attempts"],
                  started_at=None, finished_at=failure["failed_at"],
                  error=f"{error_type}: {failure['message']}")
     saga.updated_at = utcnow()
-    if step in ("refund", "release"):
-        saga.status, saga.error = "failed", f"{step} failed: {error_type}: {failure['message']}"
+    if step in StepName.compensation():
+        saga.status = SagaStatus.FAILED
+        saga.error = f"{step} failed: {error_type}: {failure['message']}"
         log.error("saga %s needs an operator: %s", saga.id, saga.error)
-        return finished(s, saga, "failed", saga.reason)
-    if step == "reserve" and error_type in NOTHING_RESERVED and saga.status == "pending":
-        saga.status, saga.reason = "canceled", reason_for(error_type)
-        return finished(s, saga, "canceled", saga.reason)
+        return finished(s, saga, SagaStatus.FAILED, saga.reason)
+    if (step == StepName.RESERVE and error_type in NOTHING_RESERVED
+            and saga.status == SagaStatus.PENDING):
+        saga.status, saga.reason = SagaStatus.CANCELED, reason_for(error_type)
+        return finished(s, saga, SagaStatus.CANCELED, saga.reason)
     return _begin_compensation(s, saga, reason_for(error_type))
 
 
@@ -218,17 +223,17 @@ def handle_hold_expired(saga_id) -> None:
         saga = s.get(Saga, saga_id, with_for_update=True)
         if saga is None or saga.status in TERMINAL:
             return
-        message = _begin_compensation(s, saga, "hold_expired")
+        message = _begin_compensation(s, saga, SagaReason.HOLD_EXPIRED)
     if message is not None:
         publish(message, saga)
 
 
 def _begin_compensation(s, saga: Saga, reason: str) -> OutboxMessage | None:
     """Mark a saga compensating and queue its compensation (once); the outbox message."""
-    if saga.status == "compensating":
+    if saga.status == SagaStatus.COMPENSATING:
         return None
-    saga.status, saga.reason, saga.updated_at = "compensating", reason, utcnow()
-    message = OutboxMessage(saga_id=saga.id, kind="compensate", created_at=saga.updated_at)
+    saga.status, saga.reason, saga.updated_at = SagaStatus.COMPENSATING, reason, utcnow()
+    message = OutboxMessage(saga_id=saga.id, kind=OutboxKind.COMPENSATE, created_at=saga.updated_at)
     s.add(message)
     return message
 
@@ -238,14 +243,14 @@ def _redrive(saga_id, *, compensate: bool, reason: str | None = None) -> str:
         saga = s.get(Saga, saga_id, with_for_update=True)
         if saga is None:
             raise SagaNotFound(str(saga_id))
-        if saga.status in ("confirmed", "canceled"):
+        if saga.status in (SagaStatus.CONFIRMED, SagaStatus.CANCELED):
             raise SagaFinished(f"saga {saga_id} is already {saga.status}")
-        if compensate or saga.status in ("failed", "compensating"):
-            kind = "compensate"
-            saga.status, saga.error = "compensating", None
-            saga.reason = saga.reason or reason or "operator_canceled"
+        if compensate or saga.status in (SagaStatus.FAILED, SagaStatus.COMPENSATING):
+            kind = OutboxKind.COMPENSATE
+            saga.status, saga.error = SagaStatus.COMPENSATING, None
+            saga.reason = saga.reason or reason or SagaReason.OPERATOR_CANCELED
         else:
-            kind = "purchase"
+            kind = OutboxKind.PURCHASE
         saga.updated_at = utcnow()
         message = OutboxMessage(saga_id=saga.id, kind=kind, created_at=saga.updated_at)
         s.add(message)
@@ -259,7 +264,7 @@ def retry(saga_id) -> str:
     return _redrive(saga_id, compensate=False)
 
 
-def compensate(saga_id, reason: str = "operator_canceled") -> str:
+def compensate(saga_id, reason: str = SagaReason.OPERATOR_CANCELED) -> str:
     """Cancel an unfinished or failed saga: refund if charged, release if reserved."""
     return _redrive(saga_id, compensate=True, reason=reason)
 
@@ -273,13 +278,13 @@ def cancel_by_buyer(saga_id) -> str:
         saga = s.get(Saga, saga_id, with_for_update=True)
         if saga is None:
             raise SagaNotFound(str(saga_id))
-        if saga.status == "confirmed":
+        if saga.status == SagaStatus.CONFIRMED:
             raise SagaAlreadyConfirmed(f"saga {saga_id} is confirmed: it can no longer be canceled")
         if saga.status in SUPERSEDED:
             return saga.status
-        message = _begin_compensation(s, saga, "buyer_canceled")
+        message = _begin_compensation(s, saga, SagaReason.BUYER_CANCELED)
     publish(message, saga)
-    return "compensating"
+    return SagaStatus.COMPENSATING
 
 
 CANCEL_BATCH = 50
@@ -295,12 +300,12 @@ def cancel_sagas_of_event(event_id, *, after=None, batch: int = CANCEL_BATCH):
     """
     with transaction() as s:
         q = (select(Saga).where(Saga.event_id == event_id,
-                                Saga.status.notin_(("compensating", "canceled", "failed")))
+                                Saga.status.notin_(SagaStatus.undoing()))
              .order_by(Saga.id).limit(batch).with_for_update())
         if after is not None:
             q = q.where(Saga.id > after)
         sagas = list(s.scalars(q))
-        sent = [(_begin_compensation(s, saga, "event_canceled"), saga) for saga in sagas]
+        sent = [(_begin_compensation(s, saga, SagaReason.EVENT_CANCELED), saga) for saga in sagas]
         if len(sagas) == batch:
             outbox.add(s, "orchestration.cancel_event_sagas",
                        CancelEventSagas.build(event_id=event_id, after=sagas[-1].id))

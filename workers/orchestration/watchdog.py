@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from contracts.statuses import OutboxKind, SagaReason, SagaStatus
 from settings import get_settings
 from workers.db import transaction
 from workers.orchestration.completion import finished
@@ -27,10 +28,11 @@ from workers.orchestration.service import _begin_compensation, publish
 from workers.steps import utcnow
 
 log = logging.getLogger(__name__)
-IN_FLIGHT = ("pending", "reserved", "paid", "compensating")
+IN_FLIGHT = tuple(sorted(SagaStatus.in_flight()))
 #: where the next message of a saga in each status waits
-NEXT_QUEUES = {"pending": ("tickets",), "reserved": ("payments",), "paid": ("tickets",),
-               "compensating": ("orchestration", "payments", "tickets")}
+NEXT_QUEUES = {SagaStatus.PENDING: ("tickets",), SagaStatus.RESERVED: ("payments",),
+               SagaStatus.PAID: ("tickets",),
+               SagaStatus.COMPENSATING: ("orchestration", "payments", "tickets")}
 #: a saga behind a queue is re-driven anyway once this many timeouts overdue
 QUEUED_GRACE = 10
 
@@ -82,22 +84,22 @@ def redrive_overdue(*, batch: int = 200) -> int:
 
 
 def _handle(s, saga: Saga, budget: int, now) -> OutboxMessage | None:
-    compensating = saga.status == "compensating"
+    compensating = saga.status == SagaStatus.COMPENSATING
     if saga.redrives < budget:
         saga.redrives += 1
         saga.updated_at = now
         log.warning("saga %s stuck in %s: re-driving (%d/%d)", saga.id, saga.status,
                     saga.redrives, budget)
         message = OutboxMessage(saga_id=saga.id, created_at=now,
-                                kind="compensate" if compensating else "purchase")
+                                kind=OutboxKind.COMPENSATE if compensating else OutboxKind.PURCHASE)
         s.add(message)
         return message
     saga.redrives = 0
     if compensating:
-        saga.status, saga.updated_at = "failed", now
+        saga.status, saga.updated_at = SagaStatus.FAILED, now
         saga.error = f"compensation made no progress after {budget} re-drives"
         log.error("saga %s needs an operator: %s", saga.id, saga.error)
-        return finished(s, saga, "failed", saga.reason)
+        return finished(s, saga, SagaStatus.FAILED, saga.reason)
     log.warning("saga %s stuck in %s after %d re-drives: compensating", saga.id,
                 saga.status, budget)
-    return _begin_compensation(s, saga, "timed_out")
+    return _begin_compensation(s, saga, SagaReason.TIMED_OUT)

@@ -5,6 +5,7 @@ import uuid
 
 from sqlalchemy import select
 
+from contracts.statuses import PaymentKind, PaymentStatus
 from workers.db import transaction
 from workers.payments.models import Payment
 
@@ -18,8 +19,8 @@ def money_of_sagas(saga_ids) -> dict[uuid.UUID, dict]:
         for start in range(0, len(ids), 1000):
             rows = s.execute(select(Payment.saga_id, Payment.kind, Payment.amount_cents)
                              .where(Payment.saga_id.in_(ids[start:start + 1000]),
-                                    Payment.status == "succeeded"))
+                                    Payment.status == PaymentStatus.SUCCEEDED))
             for saga_id, kind, cents in rows:
                 entry = money.setdefault(saga_id, {"charged_cents": 0, "refunded_cents": 0})
-                entry["charged_cents" if kind == "charge" else "refunded_cents"] += cents
+                entry["charged_cents" if kind == PaymentKind.CHARGE else "refunded_cents"] += cents
     return money

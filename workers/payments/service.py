@@ -17,6 +17,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from contracts.statuses import PaymentKind, PaymentStatus, SagaPayment
 from settings import get_settings
 from workers.db import transaction
 from workers.payments import simulator
@@ -50,9 +51,9 @@ def _claim(saga_id, kind, status, amount_cents, currency) -> Payment | None:
 def _captured(p: Payment, refunding: bool = False) -> dict:
     if refunding:
         raise SagaCompensated(f"saga {p.saga_id} is being compensated: its charge is refunded")
-    if p.status == "voided":
+    if p.status == PaymentStatus.VOIDED:
         raise SagaCompensated(f"saga {p.saga_id} was compensated before it was charged")
-    if p.status == "declined":
+    if p.status == PaymentStatus.DECLINED:
         error = InsufficientFunds if p.decline_code == "insufficient_funds" else PaymentDeclined
         raise error(p.decline_code)
     return {"saga_id": p.saga_id, "payment_id": p.id, "amount_cents": p.amount_cents,
@@ -69,11 +70,11 @@ def charge(*, saga_id, payment_token: str, amount_cents: int, currency: str) -> 
     only if it has none. The processor's idempotency key (the saga id) makes even that
     request capture nothing twice.
     """
-    row = _claim(saga_id, "charge", "pending", amount_cents, currency)
+    row = _claim(saga_id, PaymentKind.CHARGE, PaymentStatus.PENDING, amount_cents, currency)
     if row is None:
         with transaction() as s:
-            row = _find(s, saga_id, "charge")
-        if row.status != "pending":
+            row = _find(s, saga_id, PaymentKind.CHARGE)
+        if row.status != PaymentStatus.PENDING:
             with transaction() as s:
                 refunding = _refund_requested(s, row)
             return _captured(row, refunding)
@@ -81,20 +82,21 @@ def charge(*, saga_id, payment_token: str, amount_cents: int, currency: str) -> 
         recorded = simulator.lookup(saga_id)
         if recorded is not None:
             return _settle(row, recorded["outcome"], recorded["decline_code"])
-    status, code = "succeeded", None
+    status, code = PaymentStatus.SUCCEEDED, None
     try:
         settings = get_settings()
         simulator.charge(saga_id, payment_token, amount_cents, currency,
                          latency_ms=settings.payment_latency_ms,
                          slow_tokens=settings.fault_injection)
     except PaymentDeclined as exc:
-        status, code = "declined", str(exc.args[0]) if exc.args else "declined"
+        status, code = PaymentStatus.DECLINED, str(exc.args[0]) if exc.args else "declined"
     except PaymentProcessingError:
         # Nothing was captured: give the claim up, so that a retry claims it afresh and a
         # refund arriving meanwhile can void it instead of waiting for a charge that
         # may never come.
         with transaction() as s:
-            s.execute(delete(Payment).where(Payment.id == row.id, Payment.status == "pending"))
+            s.execute(delete(Payment).where(Payment.id == row.id,
+                                            Payment.status == PaymentStatus.PENDING))
         raise
     return _settle(row, status, code)
 
@@ -107,7 +109,7 @@ def _take_over(row: Payment) -> Payment:
         raise ChargeInFlight(f"charge of saga {row.saga_id} is in flight")
     with transaction() as s:
         taken = s.execute(update(Payment).where(
-            Payment.id == row.id, Payment.status == "pending",
+            Payment.id == row.id, Payment.status == PaymentStatus.PENDING,
             Payment.created_at == row.created_at).values(created_at=now)).rowcount
     if not taken:
         raise ChargeInFlight(f"charge of saga {row.saga_id} is being taken over")
@@ -117,60 +119,68 @@ def _take_over(row: Payment) -> Payment:
 
 def _settle(row: Payment, status: str, code: str | None) -> dict:
     with transaction() as s:
-        s.execute(update(Payment).where(Payment.id == row.id, Payment.status == "pending")
+        s.execute(update(Payment).where(Payment.id == row.id,
+                                        Payment.status == PaymentStatus.PENDING)
                   .values(status=status, decline_code=code))
-        row = _find(s, row.saga_id, "charge")  # what was recorded, whoever settled it
+        row = _find(s, row.saga_id, PaymentKind.CHARGE)  # what was recorded, whoever settled it
         refunding = _refund_requested(s, row)
     return _captured(row, refunding)  # outside the transaction: it must not roll back a record
 
 
 def _refund_requested(s, charged: Payment) -> bool:
     """A refund waits for (or has returned) this successful charge: the saga is being undone."""
-    return charged.status == "succeeded" and _find(s, charged.saga_id, "refund") is not None
+    return (charged.status == PaymentStatus.SUCCEEDED
+            and _find(s, charged.saga_id, PaymentKind.REFUND) is not None)
 
 
 def refund(*, saga_id) -> dict:
     """Refund a saga's successful charge once; with no charge, make sure none can follow."""
-    _claim(saga_id, "charge", "voided", 0, "XXX")  # with no charge yet, none can follow
+    # with no charge yet, none can follow
+    _claim(saga_id, PaymentKind.CHARGE, PaymentStatus.VOIDED, 0, "XXX")
     with transaction() as s:
-        charged = _find(s, saga_id, "charge", lock=True)
-        if charged.status == "succeeded":
+        charged = _find(s, saga_id, PaymentKind.CHARGE, lock=True)
+        if charged.status == PaymentStatus.SUCCEEDED:
             _settle_refund(s, charged)
-        elif charged.status != "pending":  # declined, voided: nothing to give back
-            s.execute(delete(Payment).where(Payment.saga_id == saga_id, Payment.kind == "refund",
-                                            Payment.status == "requested"))
-        elif _find(s, saga_id, "refund") is None:
-            s.add(Payment(saga_id=saga_id, kind="refund", status="requested", amount_cents=0,
+        elif charged.status != PaymentStatus.PENDING:  # declined, voided: nothing to give back
+            s.execute(delete(Payment).where(Payment.saga_id == saga_id,
+                                            Payment.kind == PaymentKind.REFUND,
+                                            Payment.status == PaymentStatus.REQUESTED))
+        elif _find(s, saga_id, PaymentKind.REFUND) is None:
+            s.add(Payment(saga_id=saga_id, kind=PaymentKind.REFUND,
+                          status=PaymentStatus.REQUESTED, amount_cents=0,
                           currency=charged.currency, created_at=utcnow()))
-    if charged.status == "pending":  # raised after the commit, which keeps the request
+    if charged.status == PaymentStatus.PENDING:  # raised after the commit, which keeps the request
         raise ChargeInFlight(f"charge of saga {saga_id} is still in flight")
     with transaction() as s:
-        done = _find(s, saga_id, "refund")
+        done = _find(s, saga_id, PaymentKind.REFUND)
     return {"saga_id": saga_id, "refunded_cents": done.amount_cents if done else 0}
 
 
 def _settle_refund(s, charged: Payment) -> None:
     """Refund a successful charge in full, once (the charge row is locked)."""
-    done = _find(s, charged.saga_id, "refund")
+    done = _find(s, charged.saga_id, PaymentKind.REFUND)
     if done is None:
-        s.add(Payment(saga_id=charged.saga_id, kind="refund", status="succeeded",
+        s.add(Payment(saga_id=charged.saga_id, kind=PaymentKind.REFUND,
+                      status=PaymentStatus.SUCCEEDED,
                       amount_cents=charged.amount_cents, currency=charged.currency,
                       created_at=utcnow()))
-    elif done.status == "requested":
-        done.status, done.amount_cents = "succeeded", charged.amount_cents
+    elif done.status == PaymentStatus.REQUESTED:
+        done.status, done.amount_cents = PaymentStatus.SUCCEEDED, charged.amount_cents
 
 
 def payment_of_saga(saga_id) -> dict:
     """What the buyer was charged and refunded for a saga."""
     with transaction() as s:
-        charged = _find(s, saga_id, "charge")
-        refunded = _find(s, saga_id, "refund")
-    charged_cents = charged.amount_cents if charged and charged.status == "succeeded" else 0
+        charged = _find(s, saga_id, PaymentKind.CHARGE)
+        refunded = _find(s, saga_id, PaymentKind.REFUND)
+    succeeded = charged is not None and charged.status == PaymentStatus.SUCCEEDED
+    charged_cents = charged.amount_cents if succeeded else 0
     refunded_cents = refunded.amount_cents if refunded else 0
     if refunded_cents:
-        status = "refunded"
-    elif charged is None or charged.status == "voided":
-        status = "none"
+        status = SagaPayment.REFUNDED
+    elif charged is None or charged.status == PaymentStatus.VOIDED:
+        status = SagaPayment.NONE
     else:
-        status = {"succeeded": "charged"}.get(charged.status, charged.status)
+        status = {PaymentStatus.SUCCEEDED: SagaPayment.CHARGED}.get(charged.status,
+                                                                charged.status)
     return {"status": status, "charged_cents": charged_cents, "refunded_cents": refunded_cents}

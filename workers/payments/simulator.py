@@ -18,6 +18,7 @@ import time
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from contracts.statuses import ChargeOutcome
 from workers.db import transaction
 from workers.payments.errors import (
     InsufficientFunds, PaymentDeclined, PaymentProcessingError, UnknownPaymentToken,
@@ -55,15 +56,16 @@ def charge(idempotency_key, token: str, amount_cents: int, currency: str, *,
            latency_ms: int = 0, slow_tokens: bool = False) -> None:
     """Capture once per key: return if captured, raise the decline; a repeat answers the first."""
     key = str(idempotency_key)
-    if lookup(key) is None:
+    recorded = lookup(key)
+    if recorded is None:
         try:
             authorize(token, amount_cents, latency_ms=latency_ms, slow_tokens=slow_tokens)
-            outcome, code = "succeeded", None
+            outcome, code = ChargeOutcome.SUCCEEDED, None
         except PaymentDeclined as exc:
-            outcome, code = "declined", str(exc.args[0]) if exc.args else "declined"
-        first = _record(key, token, amount_cents, currency, outcome, code, calls=1)
-    else:
-        first = _record(key, token, amount_cents, currency, "replayed", None, calls=1)
+            outcome, code = ChargeOutcome.DECLINED, str(exc.args[0]) if exc.args else "declined"
+    else:  # a replay: only ``calls`` changes (the values are those already recorded)
+        outcome, code = recorded["outcome"], recorded["decline_code"]
+    first = _record(key, token, amount_cents, currency, outcome, code, calls=1)
     _answer(first)
 
 
@@ -98,7 +100,7 @@ def _record(key, token, amount_cents, currency, outcome, code, *, calls) -> dict
 
 
 def _answer(recorded: dict) -> None:
-    if recorded["outcome"] == "succeeded":
+    if recorded["outcome"] == ChargeOutcome.SUCCEEDED:
         return
     code = recorded["decline_code"]
     raise (InsufficientFunds if code == "insufficient_funds" else PaymentDeclined)(code)

@@ -13,12 +13,13 @@ from datetime import datetime
 
 from sqlalchemy import func, select, tuple_
 
+from contracts.statuses import EventStatus
 from workers.db import transaction
 from workers.tickets.models import Event
 from workers.tickets.queries import _events
 
 #: what the catalogue lists to buyers
-LISTED = ("on_sale", "sold_out")
+LISTED = EventStatus.listed()
 #: roles that may read any event by id
 SEE_ALL = ("admin", "staff")
 
@@ -44,7 +45,7 @@ class Filters:
 def may_see(event: Event | dict, viewer: Viewer) -> bool:
     status = event["status"] if isinstance(event, dict) else event.status
     owner = event["created_by"] if isinstance(event, dict) else event.created_by
-    return (status != "draft" or viewer.role in SEE_ALL
+    return (status != EventStatus.DRAFT or viewer.role in SEE_ALL
             or (viewer.user_id is not None and owner == viewer.user_id))
 
 

@@ -16,6 +16,7 @@ import redis
 from sqlalchemy import update
 
 from contracts import TicketUsed
+from contracts.statuses import TicketStatus
 from settings import get_settings
 from workers import outbox
 from workers.db import transaction
@@ -63,10 +64,11 @@ def check_in(code: str, *, staff_id: uuid.UUID, event_id: uuid.UUID | None = Non
 
 def _use(ticket_id: uuid.UUID, *, staff_id: uuid.UUID, event_id: uuid.UUID | None) -> dict:
     with transaction() as s:
-        q = update(Ticket).where(Ticket.id == ticket_id, Ticket.status == "valid")
+        q = update(Ticket).where(Ticket.id == ticket_id, Ticket.status == TicketStatus.VALID)
         if event_id is not None:
             q = q.where(Ticket.event_id == event_id)
-        admitted = s.execute(q.values(status="used", used_at=utcnow(), used_by=staff_id)).rowcount
+        admitted = s.execute(q.values(status=TicketStatus.USED, used_at=utcnow(),
+                                      used_by=staff_id)).rowcount
         ticket = s.get(Ticket, ticket_id)
         if admitted != 1:
             _refuse(ticket, event_id)
@@ -83,7 +85,7 @@ def _refuse(ticket: Ticket | None, event_id: uuid.UUID | None):
         raise UnknownTicketCode("no ticket has this code")
     if event_id is not None and ticket.event_id != event_id:
         raise TicketForAnotherEvent("this ticket is for another event")
-    if ticket.status == "used":
+    if ticket.status == TicketStatus.USED:
         raise TicketAlreadyUsed(ticket.id, ticket.used_at)
     raise TicketVoid(f"this ticket is {ticket.status}: its purchase was canceled")
 

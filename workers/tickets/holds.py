@@ -14,6 +14,7 @@ import logging
 
 from sqlalchemy import func, select, update
 
+from contracts.statuses import HoldStatus
 from workers.db import transaction
 from workers.steps import utcnow
 from workers.tickets.models import Hold, Tier
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 
 def reclaim_overdue(s, *, tier_id=None, limit: int = 500) -> int:
     """Expire overdue holds (of one tier, or any) inside ``s``; the seats reclaimed."""
-    q = (select(Hold).where(Hold.status == "held", Hold.expires_at <= utcnow())
+    q = (select(Hold).where(Hold.status == HoldStatus.HELD, Hold.expires_at <= utcnow())
          .order_by(Hold.expires_at).limit(limit).with_for_update(skip_locked=True))
     if tier_id is not None:
         q = q.where(Hold.tier_id == tier_id)
@@ -35,7 +36,7 @@ def reclaim_overdue(s, *, tier_id=None, limit: int = 500) -> int:
 
 def expire(s, hold: Hold) -> int:
     """Mark a locked, held hold expired and give its seats back; the seats given."""
-    hold.status = "expired"
+    hold.status = HoldStatus.EXPIRED
     s.execute(update(Tier).where(Tier.id == hold.tier_id)
               .values(available=Tier.available + hold.quantity))
     return hold.quantity
@@ -47,7 +48,8 @@ def overdue_seats(s, tier_ids) -> dict:
         return {}
     rows = s.execute(
         select(Hold.tier_id, func.sum(Hold.quantity))
-        .where(Hold.tier_id.in_(tier_ids), Hold.status == "held", Hold.expires_at <= utcnow())
+        .where(Hold.tier_id.in_(tier_ids), Hold.status == HoldStatus.HELD,
+               Hold.expires_at <= utcnow())
         .group_by(Hold.tier_id))
     return {tier_id: int(n) for tier_id, n in rows}
 
@@ -65,7 +67,7 @@ def sweep(publish_expired) -> int:
         reclaim_overdue(s)
     with transaction() as s:
         due = s.execute(select(Hold.id, Hold.saga_id)
-                        .where(Hold.status == "expired", Hold.expiry_sent_at.is_(None))
+                        .where(Hold.status == HoldStatus.EXPIRED, Hold.expiry_sent_at.is_(None))
                         .order_by(Hold.expires_at).limit(500)).all()
     told = []
     try:

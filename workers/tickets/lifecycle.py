@@ -13,18 +13,21 @@ setting the status a second time to what it is changes nothing.
 """
 from __future__ import annotations
 
+from contracts.statuses import EventStatus
 from workers.tickets.errors import EventStatusConflict
 
-TRANSITIONS: dict[str, frozenset[str]] = {
-    "draft": frozenset({"on_sale", "canceled"}),
-    "on_sale": frozenset({"draft", "sold_out", "canceled"}),
-    "sold_out": frozenset({"on_sale", "canceled"}),
-    "canceled": frozenset(),
+DRAFT, ON_SALE, SOLD_OUT, CANCELED = (EventStatus.DRAFT, EventStatus.ON_SALE, EventStatus.SOLD_OUT,
+                                      EventStatus.CANCELED)
+TRANSITIONS: dict[EventStatus, frozenset[EventStatus]] = {
+    DRAFT: frozenset({ON_SALE, CANCELED}),
+    ON_SALE: frozenset({DRAFT, SOLD_OUT, CANCELED}),
+    SOLD_OUT: frozenset({ON_SALE, CANCELED}),
+    CANCELED: frozenset(),
 }
 
 
 def check_editable(status: str) -> None:
-    if status == "canceled":
+    if status == EventStatus.CANCELED:
         raise EventStatusConflict("the event is canceled: it can no longer change")
 
 

@@ -5,6 +5,7 @@ import uuid
 
 from sqlalchemy import func, select
 
+from contracts.statuses import HoldStatus
 from workers.db import reading, transaction
 from workers.steps import utcnow
 from workers.tickets import holds
@@ -85,11 +86,13 @@ def seats_by_tier(event_id: uuid.UUID) -> list[dict]:
         tier_ids = [t.id for t in event.tiers]
         overdue = holds.overdue_seats(s, tier_ids)
         rows = s.execute(select(Hold.tier_id, Hold.status, func.sum(Hold.quantity))
-                         .where(Hold.tier_id.in_(tier_ids), Hold.status.in_(("held", "confirmed")))
+                         .where(Hold.tier_id.in_(tier_ids),
+                                Hold.status.in_((HoldStatus.HELD, HoldStatus.CONFIRMED)))
                          .group_by(Hold.tier_id, Hold.status))
         seats = {(tier_id, status): int(n) for tier_id, status, n in rows}
-        return [{**_tier(t, overdue), "sold": seats.get((t.id, "confirmed"), 0),
-                 "held": seats.get((t.id, "held"), 0) - overdue.get(t.id, 0)} for t in event.tiers]
+        return [{**_tier(t, overdue), "sold": seats.get((t.id, HoldStatus.CONFIRMED), 0),
+                 "held": seats.get((t.id, HoldStatus.HELD), 0) - overdue.get(t.id, 0)}
+                for t in event.tiers]
 
 
 def hold_counts() -> dict[str, int]:
@@ -98,10 +101,11 @@ def hold_counts() -> dict[str, int]:
     from sqlalchemy import case
 
     now = utcnow()
-    state = case((Hold.status == "expired", "expired"),
+    state = case((Hold.status == HoldStatus.EXPIRED, str(HoldStatus.EXPIRED)),
                  (Hold.expires_at > now, "live"), else_="overdue")
     with transaction() as s:
         rows = s.execute(select(state, func.count())
-                         .where(Hold.status.in_(("held", "expired"))).group_by(state)).all()
+                         .where(Hold.status.in_((HoldStatus.HELD, HoldStatus.EXPIRED)))
+                         .group_by(state)).all()
     found = dict(rows)
-    return {k: found.get(k, 0) for k in ("live", "overdue", "expired")}
+    return {k: found.get(k, 0) for k in ("live", "overdue", HoldStatus.EXPIRED)}

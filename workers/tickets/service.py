@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 
 from contracts import CancelEventSagas
+from contracts.statuses import EventStatus, HoldStatus, TicketStatus
 from settings import CRASH_CONFIRM_TIER, FAIL_CONFIRM_TIER, get_settings
 from workers import outbox
 from workers.db import transaction
@@ -35,7 +36,7 @@ def create_event(*, name: str, venue: str, starts_at: datetime, tiers: list[dict
     now = utcnow()
     with transaction() as s:
         event = Event(name=name, venue=venue, starts_at=starts_at, created_by=created_by,
-                      created_at=now, status=options.get("status") or "on_sale",
+                      created_at=now, status=options.get("status") or EventStatus.ON_SALE,
                       hold_seconds=options.get("hold_seconds") or 900,
                       sale_starts_at=options.get("sale_starts_at"),
                       sale_ends_at=options.get("sale_ends_at"))
@@ -75,9 +76,9 @@ def cancel_event(event_id: uuid.UUID, *, editor_id: uuid.UUID, editor_is_admin: 
     asks again, which is harmless)."""
     with transaction() as s:
         event = _editable_event(s, event_id, editor_id, editor_is_admin)
-        if event.status != "canceled":  # repeating the cancelation is safe
-            lifecycle.check_transition(event.status, "canceled")
-            event.status = "canceled"
+        if event.status != EventStatus.CANCELED:  # repeating the cancelation is safe
+            lifecycle.check_transition(event.status, EventStatus.CANCELED)
+            event.status = EventStatus.CANCELED
         outbox.add(s, "orchestration.cancel_event_sagas", CancelEventSagas.build(event_id=event_id))
 
 
@@ -120,7 +121,7 @@ def reserve_seats(*, saga_id, user_id, event_id, tier_id, quantity) -> dict:
             # saga_id and then finds it, instead of racing for seats and reading SoldOut.
             hold = Hold(saga_id=saga_id, user_id=user_id, tier_id=tier_id, quantity=quantity,
                         amount_cents=tier.price_cents * quantity, currency=tier.currency,
-                        status="held", created_at=now,
+                        status=HoldStatus.HELD, created_at=now,
                         expires_at=now + timedelta(seconds=event.hold_seconds))
             s.add(hold)
             s.flush()
@@ -131,7 +132,7 @@ def reserve_seats(*, saga_id, user_id, event_id, tier_id, quantity) -> dict:
             # Sold out. The hold is kept, empty and "refused", so that a later delivery of
             # this step (when seats may have come back) refuses too instead of reserving
             # for a saga that is already canceled.
-            hold.status, hold.quantity, hold.amount_cents = "refused", 0, 0
+            hold.status, hold.quantity, hold.amount_cents = HoldStatus.REFUSED, 0, 0
         raise SoldOut(f"fewer than {quantity} seats left of tier {tier_id}")
     except IntegrityError:
         # A duplicate delivery of this step committed first; its hold is the answer.
@@ -163,7 +164,7 @@ def check_order(tier: Tier, event: Event, quantity: int, now: datetime) -> None:
 
 
 def check_on_sale(event: Event, now: datetime) -> None:
-    if event.status != "on_sale":
+    if event.status != EventStatus.ON_SALE:
         raise EventNotOnSale(f"event is {event.status}")
     if event.sale_starts_at and now < event.sale_starts_at:
         raise EventNotOnSale("sales have not started")
@@ -172,9 +173,9 @@ def check_on_sale(event: Event, now: datetime) -> None:
 
 
 def _reserved(hold: Hold) -> dict:
-    if hold.status == "refused":
+    if hold.status == HoldStatus.REFUSED:
         raise SoldOut(f"seats for saga {hold.saga_id} were sold out")
-    if hold.status in ("released", "expired"):
+    if hold.status in (HoldStatus.RELEASED, HoldStatus.EXPIRED):
         raise HoldReleased(f"saga {hold.saga_id}'s seats were already given back")
     return {"saga_id": hold.saga_id, "hold_id": hold.id, "quantity": hold.quantity,
             "amount_cents": hold.amount_cents, "currency": hold.currency,
@@ -190,16 +191,16 @@ def confirm_seats(*, saga_id) -> dict:
         hold = s.scalar(select(Hold).where(Hold.saga_id == saga_id).with_for_update())
         if hold is None:
             raise HoldNotFound(str(saga_id))
-        if hold.status == "held" and hold.expires_at <= utcnow():
+        if hold.status == HoldStatus.HELD and hold.expires_at <= utcnow():
             holds.expire(s, hold)
             hold.expiry_sent_at = utcnow()  # this saga learns it from the error below
-        if hold.status == "expired":
+        if hold.status == HoldStatus.EXPIRED:
             expired = True
-        elif hold.status in ("released", "refused"):
+        elif hold.status in (HoldStatus.RELEASED, HoldStatus.REFUSED):
             raise HoldReleased(str(saga_id))
         else:
             expired = False
-            if hold.status == "held":
+            if hold.status == HoldStatus.HELD:
                 _issue_tickets(s, hold)
             ids = s.scalars(select(Ticket.id).where(Ticket.hold_id == hold.id).order_by(Ticket.id))
             confirmed = {"saga_id": saga_id, "ticket_ids": list(ids),
@@ -211,13 +212,13 @@ def confirm_seats(*, saga_id) -> dict:
 
 def _issue_tickets(s, hold: Hold) -> None:
     _fail_if_injected(s, hold)
-    hold.status = "confirmed"
+    hold.status = HoldStatus.CONFIRMED
     tier = s.get(Tier, hold.tier_id)
     now = utcnow()
     for ticket_id in (uuid.uuid4() for _ in range(hold.quantity)):
         s.add(Ticket(id=ticket_id, hold_id=hold.id, saga_id=hold.saga_id, owner_id=hold.user_id,
                      event_id=tier.event_id, tier_id=tier.id,
-                     code=codes.new_code(ticket_id), status="valid", issued_at=now))
+                     code=codes.new_code(ticket_id), status=TicketStatus.VALID, issued_at=now))
     s.flush()
 
 
@@ -243,7 +244,7 @@ def release_seats(*, saga_id, user_id, tier_id) -> dict:
             if hold is None:
                 now = utcnow()
                 s.add(Hold(saga_id=saga_id, user_id=user_id, tier_id=tier_id, quantity=0,
-                           amount_cents=0, currency="XXX", status="released",
+                           amount_cents=0, currency="XXX", status=HoldStatus.RELEASED,
                            created_at=now, expires_at=now))
                 return {"saga_id": saga_id, "released": 0}
             return _release(s, hold)
@@ -255,10 +256,10 @@ def release_seats(*, saga_id, user_id, tier_id) -> dict:
 
 
 def _release(s, hold: Hold) -> dict:
-    if hold.status in ("released", "expired", "refused"):
+    if hold.status in HoldStatus.given_back():
         return {"saga_id": hold.saga_id, "released": 0}
-    hold.status = "released"
-    s.execute(update(Ticket).where(Ticket.hold_id == hold.id).values(status="void"))
+    hold.status = HoldStatus.RELEASED
+    s.execute(update(Ticket).where(Ticket.hold_id == hold.id).values(status=TicketStatus.VOID))
     s.execute(update(Tier).where(Tier.id == hold.tier_id)
               .values(available=Tier.available + hold.quantity))
     return {"saga_id": hold.saga_id, "released": hold.quantity}

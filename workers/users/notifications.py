@@ -11,19 +11,22 @@ from datetime import datetime
 from sqlalchemy import select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
+from contracts.statuses import SagaReason, SagaStatus
 from workers.db import transaction
 from workers.steps import utcnow
 from workers.users.models import Notification
 
 #: the buyer-facing words for a saga's reason
 REASON_TEXT = {
-    "sold_out": "the tickets sold out", "payment_declined": "your payment was declined",
-    "insufficient_funds": "your card has insufficient funds",
-    "payment_unavailable": "the payment could not be processed",
-    "hold_expired": "the reservation expired", "timed_out": "it took too long",
-    "buyer_canceled": "you canceled it", "event_canceled": "the event was canceled",
-    "operator_canceled": "it was canceled by our staff",
-    "not_on_sale": "the tickets are not on sale",
+    SagaReason.SOLD_OUT: "the tickets sold out",
+    SagaReason.PAYMENT_DECLINED: "your payment was declined",
+    SagaReason.INSUFFICIENT_FUNDS: "your card has insufficient funds",
+    SagaReason.PAYMENT_UNAVAILABLE: "the payment could not be processed",
+    SagaReason.HOLD_EXPIRED: "the reservation expired", SagaReason.TIMED_OUT: "it took too long",
+    SagaReason.BUYER_CANCELED: "you canceled it",
+    SagaReason.EVENT_CANCELED: "the event was canceled",
+    SagaReason.OPERATOR_CANCELED: "it was canceled by our staff",
+    SagaReason.NOT_ON_SALE: "the tickets are not on sale",
 }
 
 
@@ -35,12 +38,12 @@ def compose(event: dict) -> tuple[str, str]:
     """The subject and body a ``SagaCompleted`` event means for its buyer."""
     status, count = event["status"], len(event["ticket_ids"])
     paid = _money(event["amount_cents"], event["currency"])
-    if status == "confirmed":
+    if status == SagaStatus.CONFIRMED:
         return ("Your tickets",
                 f"Your purchase is confirmed: {count} ticket(s)" + (f" for {paid}" if paid else "")
                 + ". Find them under your tickets.")
     why = REASON_TEXT.get(event["reason"], event["reason"] or "it could not be completed")
-    if status == "canceled":
+    if status == SagaStatus.CANCELED:
         return (f"Your purchase was canceled: {event['reason']}",
                 f"Your purchase was canceled because {why}. Any charge is refunded in full.")
     return ("Your purchase could not be completed",
