@@ -17,11 +17,13 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+from contracts.statuses import SagaStatus
+
 THREADS = 16
 #: status queries made while waiting (one statement and one transaction each), reported so
 #: that counts of what a saga costs can leave them out
 POLLS = 0
-TERMINAL = ("confirmed", "canceled", "failed")
+TERMINAL = SagaStatus.terminal()
 
 
 def progress(what: str, done: int, total: int, t0: float) -> None:
@@ -88,7 +90,7 @@ def _latencies(saga_ids) -> list[float]:
 
     with transaction() as s:
         rows = s.execute(select(Saga.created_at, Saga.updated_at)
-                         .where(Saga.id.in_(saga_ids), Saga.status == "confirmed")).all()
+                         .where(Saga.id.in_(saga_ids), Saga.status == SagaStatus.CONFIRMED)).all()
     return [(done - started).total_seconds() * 1000 for started, done in rows]
 
 
@@ -99,7 +101,7 @@ def service(n: int) -> dict:
     with ThreadPoolExecutor(THREADS) as pool:
         ids = list(pool.map(lambda _: start(), range(n)))
     accepted = time.monotonic() - t0
-    took = _wait_terminal(ids, t0, what="confirmed")
+    took = _wait_terminal(ids, t0, what=SagaStatus.CONFIRMED)
     return {"n": n, "seconds": took, "per_second": n / took, "accepted_per_second": n / accepted,
             "statuses": _counts(ids)}
 
@@ -124,7 +126,7 @@ def gateway(n: int, base_url: str, buyers: int = 16) -> dict:
     with ThreadPoolExecutor(THREADS) as pool:
         ids = list(pool.map(one, range(n)))
     accepted = time.monotonic() - t0
-    took = _wait_terminal([uuid.UUID(i) for i in ids], t0, what="confirmed")
+    took = _wait_terminal([uuid.UUID(i) for i in ids], t0, what=SagaStatus.CONFIRMED)
     return {"n": n, "seconds": took, "per_second": n / took,
             "accepted_per_second": n / accepted, "statuses": _counts([uuid.UUID(i) for i in ids])}
 
@@ -153,7 +155,7 @@ def open_loop(n: int, rate: float) -> dict:
 
     with ThreadPoolExecutor(THREADS) as pool:
         ids = list(pool.map(paced, range(n)))
-    _wait_terminal(ids, t0, what="confirmed")
+    _wait_terminal(ids, t0, what=SagaStatus.CONFIRMED)
     return {"n": n, "rate": rate, "latencies_ms": _latencies(ids)}
 
 
@@ -172,15 +174,16 @@ def contention(buyers: int, seats: int) -> dict:
         ids = list(pool.map(start, quantities))
     took = _wait_terminal(ids, t0)
     sagas = [queries.get_saga(i) for i in ids]
-    sold = sum(s["quantity"] for s in sagas if s["status"] == "confirmed")
+    sold = sum(s["quantity"] for s in sagas if s["status"] == SagaStatus.CONFIRMED)
     left = tickets.get_event(event_id)["tiers"][0]["available"]
     charged = [payments.payment_of_saga(s["id"]) for s in sagas]
     double = sum(1 for s, p in zip(sagas, charged)
-                 if s["status"] != "confirmed" and p["charged_cents"] > p["refunded_cents"])
+                 if s["status"] != SagaStatus.CONFIRMED
+                 and p["charged_cents"] > p["refunded_cents"])
     return {"buyers": buyers, "seats": seats, "seconds": took, "sold": sold, "left": left,
             "oversold": max(0, sold - seats), "availability_exact": left == seats - sold,
             "charged_without_tickets": double,
-            "confirmed": sum(s["status"] == "confirmed" for s in sagas),
+            SagaStatus.CONFIRMED: sum(s["status"] == SagaStatus.CONFIRMED for s in sagas),
             "statuses": _counts(ids)}
 
 

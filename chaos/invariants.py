@@ -9,13 +9,19 @@ from dataclasses import dataclass, field
 
 import psycopg2
 
-TERMINAL = ("confirmed", "canceled", "failed")
-SOLD = ("valid", "used")
-SEAT_KEEPING = ("held", "confirmed")
+from contracts.statuses import (
+    HoldStatus, OutboxKind, PaymentKind, PaymentStatus, SagaReason, SagaStatus, StepStatus,
+    TicketStatus,
+)
+
+TERMINAL = SagaStatus.terminal()
+SOLD = (TicketStatus.VALID, TicketStatus.USED)
+SEAT_KEEPING = (HoldStatus.HELD, HoldStatus.CONFIRMED)
 #: the outcomes the load asks for (tok_visa, the two declining tokens, tiers that sell out)
-EXPECTED_REASONS = (None, "sold_out", "payment_declined", "insufficient_funds")
+EXPECTED_REASONS = (None, SagaReason.SOLD_OUT, SagaReason.PAYMENT_DECLINED,
+                    SagaReason.INSUFFICIENT_FUNDS)
 #: cancel reasons that mean "the reserve step refused": nothing was held or charged
-RESERVE_REFUSALS = ("sold_out", "not_on_sale")
+RESERVE_REFUSALS = (SagaReason.SOLD_OUT, SagaReason.NOT_ON_SALE)
 
 
 @dataclass
@@ -97,19 +103,19 @@ class Snapshot:
                 for name, value in vars(self).items()}
         path.write_text(json.dumps(rows, default=str, indent=1))
 
-    def charges(self, saga_id: str, status: str = "succeeded") -> list:
-        return [p for p in self.payments.get(saga_id, ()) if p["kind"] == "charge"
+    def charges(self, saga_id: str, status: str = PaymentStatus.SUCCEEDED) -> list:
+        return [p for p in self.payments.get(saga_id, ()) if p["kind"] == PaymentKind.CHARGE
                 and p["status"] == status]
 
     def settled_charges(self, saga_id: str) -> list:
         """Charges that reached the processor and got its answer (captured or declined)."""
-        return [p for p in self.payments.get(saga_id, ()) if p["kind"] == "charge"
-                and p["status"] in ("succeeded", "declined")]
+        return [p for p in self.payments.get(saga_id, ()) if p["kind"] == PaymentKind.CHARGE
+                and p["status"] in (PaymentStatus.SUCCEEDED, PaymentStatus.DECLINED)]
 
     def refunds(self, saga_id: str) -> list:
         """Refunds that moved money, not one still waiting for its charge (``requested``)."""
-        return [p for p in self.payments.get(saga_id, ()) if p["kind"] == "refund"
-                and p["status"] != "requested"]
+        return [p for p in self.payments.get(saga_id, ()) if p["kind"] == PaymentKind.REFUND
+                and p["status"] != PaymentStatus.REQUESTED]
 
     def describe(self, saga_id: str) -> dict:
         """What is known of one saga, for a report of an offender."""
@@ -133,18 +139,18 @@ class Snapshot:
         """Sagas that ended in a way the load did not ask for (failed, timed out, a step
         failed for good): no invariant is broken, but each is a purchase that went wrong."""
         return [self.describe(sid) for sid, s in self.sagas.items()
-                if s["status"] == "failed" or s["reason"] not in EXPECTED_REASONS]
+                if s["status"] == SagaStatus.FAILED or s["reason"] not in EXPECTED_REASONS]
 
     def counts(self) -> dict:
         statuses = Counter(s["status"] for s in self.sagas.values())
-        reasons = Counter(s["reason"] for s in self.sagas.values() if s["status"] == "canceled")
+        reasons = Counter(s["reason"] for s in self.sagas.values() if s["status"] == SagaStatus.CANCELED)
         refunded_for = Counter(s["reason"] for sid, s in self.sagas.items()
-                               if s["status"] == "canceled" and self.charges(sid))
+                               if s["status"] == SagaStatus.CANCELED and self.charges(sid))
         failed_steps = Counter(f"{st['name']} {(st['error'] or '?').split(':')[0]}"
                                for steps in self.steps.values() for st in steps
-                               if st["status"] == "failed")
+                               if st["status"] == StepStatus.FAILED)
         redriven = sum(1 for o in self.outbox.values()
-                       if sum(m["kind"] == "purchase" for m in o) > 1)
+                       if sum(m["kind"] == OutboxKind.PURCHASE for m in o) > 1)
         return {"sagas": len(self.sagas), **{k: statuses.get(k, 0) for k in TERMINAL},
                 "failed_steps": dict(failed_steps), "redriven": redriven,
                 "in_flight": sum(n for k, n in statuses.items() if k not in TERMINAL),
@@ -179,7 +185,7 @@ def sold_are_confirmed_tickets(snap: Snapshot) -> Check:
     sold_by_saga = Counter(str(t["saga_id"]) for t in snap.tickets if t["status"] in SOLD)
     offenders = []
     for sid, s in snap.sagas.items():
-        want = s["quantity"] if s["status"] == "confirmed" else 0
+        want = s["quantity"] if s["status"] == SagaStatus.CONFIRMED else 0
         if sold_by_saga.get(sid, 0) != want:
             offenders.append({**snap.describe(sid), "valid_tickets": sold_by_saga.get(sid, 0)})
     strays = set(sold_by_saga) - set(snap.sagas)
@@ -200,7 +206,7 @@ def seat_ledger_balances(snap: Snapshot) -> Check:
                  for tid, t in snap.tiers.items() if t["capacity"] - t["available"] != kept[tid]]
     offenders += [snap.describe(sid) for sid, h in snap.holds.items()
                   if h["status"] in SEAT_KEEPING
-                  and snap.sagas.get(sid, {}).get("status") == "canceled"]
+                  and snap.sagas.get(sid, {}).get("status") == SagaStatus.CANCELED]
     return Check("seat ledger", not offenders, f"{len(offenders)} mismatch(es)", offenders)
 
 
@@ -208,7 +214,7 @@ def at_most_one_charge(snap: Snapshot) -> Check:
     offenders = []
     for sid, s in snap.sagas.items():
         n = len(snap.charges(sid))
-        if n > 1 or (s["status"] == "confirmed" and n != 1):
+        if n > 1 or (s["status"] == SagaStatus.CONFIRMED and n != 1):
             offenders.append({**snap.describe(sid), "succeeded_charges": n})
     return Check("<=1 charge", not offenders,
                  f"{len(offenders)} saga(s) charged twice, or confirmed uncharged", offenders)
@@ -237,8 +243,8 @@ def canceled_charged_refunded_once(snap: Snapshot) -> Check:
     offenders = []
     for sid, s in snap.sagas.items():
         charged, refunds = snap.charges(sid), snap.refunds(sid)
-        if s["status"] == "canceled" and charged:
-            ok = (len(refunds) == 1 and refunds[0]["status"] == "succeeded"
+        if s["status"] == SagaStatus.CANCELED and charged:
+            ok = (len(refunds) == 1 and refunds[0]["status"] == PaymentStatus.SUCCEEDED
                   and refunds[0]["amount_cents"] == charged[0]["amount_cents"])
         else:
             ok = not (refunds and not charged)  # never refund what was not charged
@@ -250,7 +256,7 @@ def canceled_charged_refunded_once(snap: Snapshot) -> Check:
 
 def confirmed_never_refunded(snap: Snapshot) -> Check:
     offenders = [snap.describe(sid) for sid, s in snap.sagas.items()
-                 if s["status"] == "confirmed" and snap.refunds(sid)]
+                 if s["status"] == SagaStatus.CONFIRMED and snap.refunds(sid)]
     return Check("confirmed not refunded", not offenders,
                  f"{len(offenders)} confirmed saga(s) refunded", offenders)
 
@@ -270,7 +276,7 @@ def refused_never_charged(snap: Snapshot) -> Check:
     never got as far as a charge or a seat: otherwise the reason is a lie and a sale was
     lost (the outcome of a stale failure of a step that in fact succeeded)."""
     offenders = [snap.describe(sid) for sid, s in snap.sagas.items()
-                 if s["status"] == "canceled" and s["reason"] in RESERVE_REFUSALS
+                 if s["status"] == SagaStatus.CANCELED and s["reason"] in RESERVE_REFUSALS
                  and (snap.charges(sid) or (snap.holds.get(sid) or {}).get("quantity"))]
     return Check("sold_out never charged", not offenders,
                  f"{len(offenders)} saga(s) canceled as {'/'.join(RESERVE_REFUSALS)} that had "

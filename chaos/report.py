@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+from contracts.statuses import SagaStatus
+
 INVARIANTS = ("terminal", "one saga per purchase", "sold<=capacity", "sold=confirmed tickets",
               "seat ledger",
               "<=1 charge", "processor asked once", "canceled+charged: 1 refund", "confirmed not refunded",
@@ -27,7 +29,7 @@ def _counts(run) -> dict:
     not_202 = sum(n for k, n in gateway.items() if k != 202)
     return {
         "accepted / planned": f"{len(run.accepted)} / {len(run.purchases)}",
-        "confirmed": c["confirmed"], "canceled": c["canceled"], "failed": c["failed"],
+        **{str(status): c[status] for status in SagaStatus.terminal()},
         "in flight": c["in_flight"],
         "charges / refunds": f"{c['charges']} / {c['refunds']}",
         "processor calls / charged sagas": f"{c['processor_calls']} / {c['charged_sagas']}",

@@ -21,7 +21,7 @@ def stuck_saga_ids(database_url: str) -> list[str] | None:
     try:
         with connect(database_url, timeout=3) as conn:
             rows = select(conn, "SELECT id FROM orchestration_sagas WHERE status <> ALL(%s)",
-                          (list(TERMINAL),))
+                          ([str(s) for s in TERMINAL],))
         return [str(r["id"]) for r in rows]
     except psycopg2.Error:
         return None

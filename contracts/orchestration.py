@@ -3,7 +3,7 @@ the rest of the system learns that a saga ended."""
 from marshmallow import fields, validate
 
 from contracts.base import Contract
-from contracts.statuses import SagaStatus, StepName
+from contracts.statuses import SagaReason, SagaStatus, StepName
 
 STEPS = tuple(str(s) for s in StepName)
 
@@ -15,6 +15,9 @@ class StepFailed(Contract):
     saga_id = fields.UUID(required=True)
     step = fields.String(required=True, validate=validate.OneOf(STEPS))
     error_type = fields.String(required=True)
+    #: why the saga is to be canceled, as the error's class says (``None``: it says nothing)
+    reason = fields.String(load_default=None, allow_none=True,
+                           validate=validate.OneOf([str(r) for r in SagaReason]))
     message = fields.String(required=True)
     attempts = fields.Integer(required=True)
     failed_at = fields.AwareDateTime(required=True)
@@ -41,8 +44,7 @@ class SagaCompleted(Contract):
     saga_id = fields.UUID(required=True)
     user_id = fields.UUID(required=True)
     status = fields.String(required=True,
-                           validate=validate.OneOf(
-                               [str(s) for s in SagaStatus if s in SagaStatus.terminal()]))
+                           validate=validate.OneOf([str(s) for s in SagaStatus.terminal()]))
     reason = fields.String(load_default=None, allow_none=True)
     amount_cents = fields.Integer(load_default=None, allow_none=True)
     currency = fields.String(load_default=None, allow_none=True)

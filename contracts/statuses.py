@@ -26,24 +26,24 @@ class SagaStatus(StrEnum):
     FAILED = "failed"
 
     @classmethod
-    def terminal(cls) -> frozenset[SagaStatus]:
+    def terminal(cls) -> tuple[SagaStatus, ...]:
         """The statuses a saga rests in (a ``SagaCompleted`` is published on reaching one)."""
-        return frozenset({cls.CONFIRMED, cls.CANCELED, cls.FAILED})
+        return (cls.CONFIRMED, cls.CANCELED, cls.FAILED)
 
     @classmethod
-    def in_flight(cls) -> frozenset[SagaStatus]:
+    def in_flight(cls) -> tuple[SagaStatus, ...]:
         """The statuses of a saga still under way: every status but the terminal ones."""
-        return frozenset(cls) - cls.terminal()
+        return tuple(s for s in cls if s not in cls.terminal())
 
     @classmethod
-    def purchasing(cls) -> frozenset[SagaStatus]:
+    def purchasing(cls) -> tuple[SagaStatus, ...]:
         """In flight towards ``confirmed``: not yet being undone."""
-        return cls.in_flight() - {cls.COMPENSATING}
+        return tuple(s for s in cls.in_flight() if s is not cls.COMPENSATING)
 
     @classmethod
-    def undoing(cls) -> frozenset[SagaStatus]:
+    def undoing(cls) -> tuple[SagaStatus, ...]:
         """Being undone or left for an operator: a late purchase step must do nothing."""
-        return frozenset({cls.COMPENSATING, cls.CANCELED, cls.FAILED})
+        return (cls.COMPENSATING, cls.CANCELED, cls.FAILED)
 
     @property
     def rank(self) -> int:
@@ -85,8 +85,8 @@ class StepName(StrEnum):
     RELEASE = "release"
 
     @classmethod
-    def compensation(cls) -> frozenset[StepName]:
-        return frozenset({cls.REFUND, cls.RELEASE})
+    def compensation(cls) -> tuple[StepName, ...]:
+        return (cls.REFUND, cls.RELEASE)
 
 
 class StepStatus(StrEnum):
@@ -132,9 +132,9 @@ class HoldStatus(StrEnum):
     REFUSED = "refused"
 
     @classmethod
-    def given_back(cls) -> frozenset[HoldStatus]:
+    def given_back(cls) -> tuple[HoldStatus, ...]:
         """Holds whose seats are back on sale (or were never taken)."""
-        return frozenset({cls.RELEASED, cls.EXPIRED, cls.REFUSED})
+        return (cls.RELEASED, cls.EXPIRED, cls.REFUSED)
 
 
 class TicketStatus(StrEnum):

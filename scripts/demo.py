@@ -13,7 +13,9 @@ import uuid
 
 import requests
 
-TERMINAL = {"confirmed", "canceled", "failed"}
+from contracts.statuses import SagaStatus
+
+TERMINAL = SagaStatus.terminal()
 
 
 def main(argv=None) -> int:
@@ -56,7 +58,7 @@ def main(argv=None) -> int:
     print(f"saga {started.json()['saga_id']} accepted; following {location}")
 
     deadline = time.monotonic() + a.timeout
-    saga = {"status": "pending"}
+    saga = {"status": SagaStatus.PENDING}
     while time.monotonic() < deadline:
         saga = call("GET", location, buyer["access_token"]).json()
         if saga["status"] in TERMINAL:
@@ -72,7 +74,7 @@ def main(argv=None) -> int:
         print(f"  payment {saga['payment']}")
     left = call("GET", f"/events/{event['id']}").json()["tiers"][0]["available"]
     print(f"seats left: {left}/{tier['capacity']}")
-    return 0 if saga["status"] == "confirmed" else 1
+    return 0 if saga["status"] == SagaStatus.CONFIRMED else 1
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
+from typing import ClassVar
 
 from celery import Task
 from celery.exceptions import Reject
@@ -17,6 +18,7 @@ from marshmallow import ValidationError
 from kombu.exceptions import OperationalError as BrokerUnavailable
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from contracts.statuses import SagaReason
 from settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -25,9 +27,15 @@ log = logging.getLogger(__name__)
 class DomainError(Exception):
     """A business refusal: final, never retried, named by its class."""
 
+    #: why a saga this refusal stops is canceled (``step_failed`` when ``None``)
+    reason: ClassVar[SagaReason | None] = None
+
 
 class TransientError(Exception):
     """Something outside us failed for now; retrying may succeed."""
+
+    #: why a saga is canceled if this failure outlasts its retries
+    reason: ClassVar[SagaReason | None] = None
 
 
 TRANSIENT = (TransientError, OperationalError, InterfaceError, BrokerUnavailable)

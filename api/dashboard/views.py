@@ -20,7 +20,7 @@ from workers.users import service as users
 from workers.users.errors import InvalidCredentials
 
 log = logging.getLogger(__name__)
-UNFINISHED = SagaStatus.in_flight() | {SagaStatus.FAILED}
+UNFINISHED = (*SagaStatus.in_flight(), SagaStatus.FAILED)
 
 
 @bp.app_context_processor

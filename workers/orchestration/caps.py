@@ -16,7 +16,7 @@ from workers.orchestration.models import Saga
 from workers.steps import DomainError
 
 #: purchases that hold, or may soon hold, seats
-IN_FLIGHT = tuple(sorted(SagaStatus.purchasing()))
+IN_FLIGHT = SagaStatus.purchasing()
 
 
 class PurchaseCapReached(DomainError):

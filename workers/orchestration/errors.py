@@ -1,4 +1,5 @@
 """Refusals of the orchestration domain."""
+from contracts.statuses import SagaReason
 from workers.steps import DomainError
 
 
@@ -18,27 +19,20 @@ class SagaAlreadyConfirmed(DomainError):
     """A buyer asked to cancel a purchase that is already confirmed."""
 
 
-#: why a saga was canceled, by the class name of the error that stopped it
-REASONS = {
-    "SoldOut": "sold_out",
-    "PaymentDeclined": "payment_declined",
-    "UnknownPaymentToken": "payment_declined",
-    "InsufficientFunds": "insufficient_funds",
-    "PaymentProcessingError": "payment_unavailable",
-    "PaymentUnavailable": "payment_unavailable",
-    "TierNotFound": "invalid_request",
-    "EventNotFound": "invalid_request",
-    "EventNotOnSale": "not_on_sale",
-    "HoldReleased": "hold_expired",
-    "HoldExpired": "hold_expired",
-    "OrderLimitExceeded": "invalid_request",
-    "SagaCompensated": "canceled",
-    "InjectedFault": "confirm_failed",
-}
-#: errors of the reserve step that leave nothing reserved, so nothing to undo
-NOTHING_RESERVED = {"SoldOut", "TierNotFound", "EventNotFound", "EventNotOnSale",
-                    "OrderLimitExceeded"}
+def reason_of(error: BaseException) -> SagaReason | None:
+    """Why a saga stopped by ``error`` is canceled: each refusal's class declares it
+    (``reason``, inherited: ``InsufficientFunds`` says more than ``PaymentDeclined``),
+    so the reason travels with the step's failure (``StepFailed.reason``)."""
+    reason = getattr(type(error), "reason", None)
+    return reason if isinstance(reason, SagaReason) else None
 
 
-def reason_for(error_type: str) -> str:
-    return REASONS.get(error_type, "step_failed")
+def reason_for(failure: dict) -> SagaReason:
+    """The reason a ``StepFailed`` gives; ``step_failed`` when its error named none."""
+    return SagaReason(failure.get("reason") or SagaReason.STEP_FAILED)
+
+
+#: reasons of a refused reserve step that took nothing (no seats, nothing to undo): the
+#: refusals that come before any seat is taken (tier, event, sale window, order size)
+NOTHING_RESERVED = frozenset({SagaReason.SOLD_OUT, SagaReason.INVALID_REQUEST,
+                              SagaReason.NOT_ON_SALE})

@@ -12,7 +12,7 @@ from workers.db import Base, UTCDateTime, vocabulary
 
 #: how far along each status is; a status only ever moves to a higher rank
 RANK = {status: status.rank for status in SagaStatus}
-TERMINAL = tuple(sorted(SagaStatus.terminal()))
+TERMINAL = SagaStatus.terminal()
 
 
 class Saga(Base):

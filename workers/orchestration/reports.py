@@ -13,7 +13,7 @@ from workers.orchestration.queries import _saga
 from workers.steps import utcnow
 
 STATUSES = tuple(SagaStatus)
-IN_FLIGHT = tuple(s for s in SagaStatus if s in SagaStatus.in_flight())
+IN_FLIGHT = SagaStatus.in_flight()
 
 
 def counts_by_status() -> dict[str, int]:

@@ -27,7 +27,7 @@ from workers.steps import utcnow
 
 log = logging.getLogger(__name__)
 
-SUPERSEDED = tuple(sorted(SagaStatus.undoing()))
+SUPERSEDED = SagaStatus.undoing()
 STEP_ORDER = {name: position for position, name in enumerate(StepName)}
 #: what each outcome event means for the saga
 OUTCOME_STATUS = {"SeatsReserved": SagaStatus.RESERVED, "PaymentCaptured": SagaStatus.PAID,
@@ -210,11 +210,12 @@ def _after_step_failure(s, saga: Saga, failure: dict) -> OutboxMessage | None:
         saga.error = f"{step} failed: {error_type}: {failure['message']}"
         log.error("saga %s needs an operator: %s", saga.id, saga.error)
         return finished(s, saga, SagaStatus.FAILED, saga.reason)
-    if (step == StepName.RESERVE and error_type in NOTHING_RESERVED
+    reason = reason_for(failure)
+    if (step == StepName.RESERVE and reason in NOTHING_RESERVED
             and saga.status == SagaStatus.PENDING):
-        saga.status, saga.reason = SagaStatus.CANCELED, reason_for(error_type)
+        saga.status, saga.reason = SagaStatus.CANCELED, reason
         return finished(s, saga, SagaStatus.CANCELED, saga.reason)
-    return _begin_compensation(s, saga, reason_for(error_type))
+    return _begin_compensation(s, saga, reason)
 
 
 def handle_hold_expired(saga_id) -> None:

@@ -8,6 +8,7 @@ from contracts import (
 )
 from workers.celery_app import app
 from workers.orchestration import service, watchdog
+from workers.orchestration.errors import reason_of
 from workers.steps import TRANSIENT, ContractTask, record_outcomes_with, utcnow
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ def on_step_failed(request, exc, traceback):
         return
     log.info("saga %s: step %s failed: %s: %s", saga_id, step, type(exc).__name__, exc)
     failure = StepFailed.build(
-        saga_id=saga_id, step=step, error_type=type(exc).__name__,
+        saga_id=saga_id, step=step, error_type=type(exc).__name__, reason=reason_of(exc),
         message=str(exc)[:500], attempts=request.retries + 1, failed_at=utcnow())
     if isinstance(exc, TRANSIENT):
         # The broker or the database failed, not the step: decided in the orchestration

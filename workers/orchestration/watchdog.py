@@ -28,7 +28,7 @@ from workers.orchestration.service import _begin_compensation, publish
 from workers.steps import utcnow
 
 log = logging.getLogger(__name__)
-IN_FLIGHT = tuple(sorted(SagaStatus.in_flight()))
+IN_FLIGHT = SagaStatus.in_flight()
 #: where the next message of a saga in each status waits
 NEXT_QUEUES = {SagaStatus.PENDING: ("tickets",), SagaStatus.RESERVED: ("payments",),
                SagaStatus.PAID: ("tickets",),

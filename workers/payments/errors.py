@@ -1,21 +1,26 @@
 """Refusals and transient failures of the payments domain."""
+from contracts.statuses import SagaReason
 from workers.steps import DomainError, TransientError
 
 
 class PaymentDeclined(DomainError):
-    pass
+    reason = SagaReason.PAYMENT_DECLINED
 
 
 class InsufficientFunds(PaymentDeclined):
-    pass
+    reason = SagaReason.INSUFFICIENT_FUNDS
 
 
 class PaymentProcessingError(TransientError):
     """The processor failed this time; the charge did not happen."""
 
+    reason = SagaReason.PAYMENT_UNAVAILABLE
+
 
 class PaymentUnavailable(DomainError):
     """The processor kept failing transiently for the whole retry budget: give up."""
+
+    reason = SagaReason.PAYMENT_UNAVAILABLE
 
 
 class UnknownPaymentToken(PaymentDeclined):
@@ -24,6 +29,8 @@ class UnknownPaymentToken(PaymentDeclined):
 
 class SagaCompensated(DomainError):
     """The saga was compensated before its charge: it must never be charged."""
+
+    reason = SagaReason.CANCELED
 
 
 class ChargeInFlight(TransientError):

@@ -1,5 +1,6 @@
 """Celery tasks of the payments domain: thin wrappers over the service."""
 from contracts import ChargePayment, PaymentCaptured, PaymentRefunded, RefundPayment, SeatsReserved
+from contracts.statuses import StepName
 from workers.celery_app import app
 from workers.payments import service
 from settings import get_settings
@@ -8,7 +9,7 @@ from workers.steps import ContractTask, utcnow
 
 
 @app.task(base=ContractTask, bind=True, name="payments.charge",
-          contracts=(SeatsReserved, ChargePayment), step_name="charge")
+          contracts=(SeatsReserved, ChargePayment), step_name=StepName.CHARGE)
 def charge(self, reserved, cmd):
     try:
         captured = service.charge(saga_id=cmd["saga_id"], payment_token=cmd["payment_token"],
@@ -27,7 +28,7 @@ def charge(self, reserved, cmd):
 
 
 @app.task(base=ContractTask, bind=True, name="payments.refund",
-          contracts=(RefundPayment,), step_name="refund")
+          contracts=(RefundPayment,), step_name=StepName.REFUND)
 def refund(self, cmd):
     refunded = service.refund(saga_id=cmd["saga_id"])
     return PaymentRefunded.build(**refunded, step=self.timing())

@@ -1,21 +1,22 @@
 """Refusals of the tickets domain."""
+from contracts.statuses import SagaReason
 from workers.steps import DomainError
 
 
 class EventNotFound(DomainError):
-    pass
+    reason = SagaReason.INVALID_REQUEST
 
 
 class TierNotFound(DomainError):
-    pass
+    reason = SagaReason.INVALID_REQUEST
 
 
 class EventNotOnSale(DomainError):
-    pass
+    reason = SagaReason.NOT_ON_SALE
 
 
 class SoldOut(DomainError):
-    pass
+    reason = SagaReason.SOLD_OUT
 
 
 class HoldNotFound(DomainError):
@@ -25,21 +26,30 @@ class HoldNotFound(DomainError):
 class HoldReleased(DomainError):
     """Confirm arrived for seats already given back."""
 
+    reason = SagaReason.HOLD_EXPIRED
+
 
 class InjectedFault(DomainError):
     """A failure injected on purpose (fault-injection builds only)."""
+
+    reason = SagaReason.CONFIRM_FAILED
 
 
 class NotAllowed(DomainError):
     pass
 
 
-class HoldExpired(DomainError):
-    """The seats' hold ran out before the purchase was confirmed."""
+class HoldLapsed(DomainError):
+    """The seats' hold ran out before the purchase was confirmed (the saga learns it from
+    this refusal, or from the ``HoldExpired`` message the sweeper sends)."""
+
+    reason = SagaReason.HOLD_EXPIRED
 
 
 class OrderLimitExceeded(DomainError):
     """More seats in one order than the tier allows."""
+
+    reason = SagaReason.INVALID_REQUEST
 
 
 class EventStatusConflict(DomainError):

@@ -22,7 +22,7 @@ from workers.db import transaction
 from workers.tickets import codes, holds, lifecycle
 from workers.steps import utcnow
 from workers.tickets.errors import (
-    EventNotFound, EventNotOnSale, HoldExpired, HoldNotFound, HoldReleased, InjectedFault,
+    EventNotFound, EventNotOnSale, HoldLapsed, HoldNotFound, HoldReleased, InjectedFault,
     NotAllowed, OrderLimitExceeded, SoldOut, TierNotFound,
 )
 from workers.tickets.models import Event, Hold, Ticket, Tier
@@ -206,7 +206,7 @@ def confirm_seats(*, saga_id) -> dict:
             confirmed = {"saga_id": saga_id, "ticket_ids": list(ids),
                          "amount_cents": hold.amount_cents, "currency": hold.currency}
     if expired:  # raised after the commit, so that the expiry itself is kept
-        raise HoldExpired(f"the hold of saga {saga_id} expired before confirmation")
+        raise HoldLapsed(f"the hold of saga {saga_id} expired before confirmation")
     return confirmed
 
 

@@ -1,10 +1,16 @@
 """Helpers of the orchestration unit tests: starting sagas, and outcome and failure events."""
+import importlib
+import inspect
 import uuid
+from pathlib import Path
 
 from sqlalchemy import select, update
 
+import workers
+
 from workers.db import transaction
 from workers.orchestration import service
+from workers.orchestration.errors import reason_of
 from workers.orchestration.models import OutboxMessage, Saga
 from workers.steps import utcnow
 
@@ -12,6 +18,7 @@ from workers.steps import utcnow
 PURCHASE = ["tickets.reserve_seats", "payments.charge", "tickets.confirm_seats"]
 COMPENSATION = ["payments.refund", "tickets.release_seats"]
 BUYER = uuid.uuid4()
+WORKERS = Path(workers.__file__).resolve().parent
 
 
 def start(key=None, user_id=BUYER, quantity=2, event_id=None, **body):
@@ -43,6 +50,21 @@ def outcome(saga_id, contract, step, **fields) -> dict:
             "step": {"name": step, "attempts": 1, "started_at": now, "finished_at": now}}
 
 
+def domain_errors() -> dict[str, type]:
+    """Every exception class defined in a ``workers/<domain>/errors.py``, by name."""
+    found = {}
+    for path in sorted(WORKERS.glob("*/errors.py")):
+        module = importlib.import_module(f"workers.{path.parent.name}.errors")
+        found.update({name: obj for name, obj in vars(module).items()
+                      if inspect.isclass(obj) and issubclass(obj, BaseException)
+                      and obj.__module__ == module.__name__})
+    return found
+
+
 def failure(saga_id, step, error_type, message="refused") -> dict:
+    """The ``StepFailed`` of a step that raised the error named ``error_type`` (a domain's,
+    or any other such as ``OperationalError``), as ``on_step_failed`` builds it."""
+    error = domain_errors().get(error_type)
     return {"saga_id": saga_id, "step": step, "error_type": error_type, "message": message,
+            "reason": reason_of(error.__new__(error)) if error else None,
             "attempts": 1, "failed_at": utcnow()}

@@ -1,81 +1,84 @@
-"""Why a saga was canceled, by the class name of the error that stopped it."""
+"""Why a saga was canceled, by the class of the error that stopped it."""
 import importlib
 import inspect
-from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
-import workers
-from workers.orchestration.errors import NOTHING_RESERVED, REASONS, reason_for
+from contracts import REGISTRY, StepFailed
+from contracts.statuses import SagaReason
+from tests.unit.orchestration.support import WORKERS, domain_errors
+from workers.orchestration.errors import NOTHING_RESERVED, reason_for, reason_of
+from workers.payments.errors import (
+    InsufficientFunds, PaymentDeclined, PaymentProcessingError, PaymentUnavailable,
+    SagaCompensated, UnknownPaymentToken,
+)
+from workers.steps import utcnow
+from workers.tickets.errors import (
+    EventNotFound, EventNotOnSale, HoldLapsed, HoldReleased, InjectedFault, OrderLimitExceeded,
+    SoldOut, TierNotFound,
+)
 
-WORKERS = Path(workers.__file__).resolve().parent
-
-
-def _domain_exception_classes() -> dict[str, type]:
-    """Every exception class defined in a ``workers/<domain>/errors.py``, by name."""
-    found = {}
-    modules = sorted(WORKERS.glob("*/errors.py"))
-    assert len(modules) >= 4, modules
-    for path in modules:
-        module = importlib.import_module(f"workers.{path.parent.name}.errors")
-        for name, obj in vars(module).items():
-            if (inspect.isclass(obj) and issubclass(obj, BaseException)
-                    and obj.__module__ == module.__name__):
-                found[name] = obj
-    return found
-
-
-SPEC_REASONS = [
-    ("SoldOut", "sold_out"),
-    ("PaymentDeclined", "payment_declined"),
-    ("UnknownPaymentToken", "payment_declined"),
-    ("InsufficientFunds", "insufficient_funds"),
-    ("PaymentProcessingError", "payment_unavailable"),
-    ("PaymentUnavailable", "payment_unavailable"),
-    ("TierNotFound", "invalid_request"),
-    ("EventNotFound", "invalid_request"),
-    ("EventNotOnSale", "not_on_sale"),
-    ("HoldReleased", "hold_expired"),
-    ("HoldExpired", "hold_expired"),
-    ("OrderLimitExceeded", "invalid_request"),
-    ("SagaCompensated", "canceled"),
-    ("InjectedFault", "confirm_failed"),
-]
+SPEC_REASONS = {
+    SoldOut: "sold_out",
+    PaymentDeclined: "payment_declined",
+    UnknownPaymentToken: "payment_declined",
+    InsufficientFunds: "insufficient_funds",
+    PaymentProcessingError: "payment_unavailable",
+    PaymentUnavailable: "payment_unavailable",
+    TierNotFound: "invalid_request",
+    EventNotFound: "invalid_request",
+    EventNotOnSale: "not_on_sale",
+    HoldReleased: "hold_expired",
+    HoldLapsed: "hold_expired",
+    OrderLimitExceeded: "invalid_request",
+    SagaCompensated: "canceled",
+    InjectedFault: "confirm_failed",
+}
+def _declared(error_class):
+    return reason_of(error_class.__new__(error_class))
 
 
-@pytest.mark.parametrize("error_type, reason", SPEC_REASONS)
-def test_reason_for_maps_a_domain_error_to_its_spec_reason(error_type, reason):
-    assert reason_for(error_type) == reason
+#: the refusals of the reserve step that come before any seat is taken
+TAKE_NOTHING = (SoldOut, TierNotFound, EventNotFound, EventNotOnSale, OrderLimitExceeded)
 
 
-def test_the_expected_reasons_above_cover_every_error_of_reasons():
-    assert sorted(e for e, _ in SPEC_REASONS) == sorted(REASONS)
+@pytest.mark.parametrize("error, reason", SPEC_REASONS.items(), ids=lambda e: getattr(e, "__name__", e))
+def test_each_domain_error_class_gives_its_spec_reason(error, reason):
+    assert reason_of(error("no")) == reason
 
 
-@pytest.mark.parametrize("error_type", ["", "RuntimeError", "soldout", "SoldOutError", "Exception"])
-def test_reason_for_an_unknown_error_is_step_failed(error_type):
-    assert reason_for(error_type) == "step_failed"
+def test_every_domain_error_with_a_reason_is_one_of_the_spec_reasons_above():
+    with_reason = {cls for cls in domain_errors().values() if _declared(cls) is not None}
+
+    assert with_reason == set(SPEC_REASONS)
 
 
-def test_every_error_name_in_reasons_is_a_real_exception_class_of_a_worker_domain():
-    classes = _domain_exception_classes()
-
-    missing = sorted(set(REASONS) - set(classes))
-
-    assert not missing, f"REASONS names no exception class in workers/*/errors.py: {missing}"
+@pytest.mark.parametrize("error", [RuntimeError("x"), KeyError("SoldOut"), OperationalError("s", {}, None)])
+def test_an_error_that_declares_no_reason_gives_none(error):
+    assert reason_of(error) is None
 
 
-def test_every_error_that_leaves_nothing_reserved_is_a_real_exception_class():
-    classes = _domain_exception_classes()
-
-    assert not sorted(NOTHING_RESERVED - set(classes))
-
-
-def test_errors_that_leave_nothing_reserved_all_have_a_specific_reason():
-    assert all(reason_for(name) != "step_failed" for name in NOTHING_RESERVED)
+def _failure(**fields):
+    return StepFailed.parse(StepFailed.build(
+        saga_id="00000000-0000-0000-0000-000000000001", step="charge", error_type="X",
+        message="no", attempts=1, failed_at=utcnow(), **fields))
 
 
-def test_exception_class_names_are_unique_across_domains_so_a_name_maps_one_class():
+def test_a_step_failure_carries_its_reason_and_one_without_is_step_failed():
+    assert reason_for(_failure(reason=reason_of(InsufficientFunds("x")))) == "insufficient_funds"
+    assert reason_for(_failure(reason=None)) == SagaReason.STEP_FAILED
+    assert reason_for(_failure()) == SagaReason.STEP_FAILED  # a message of an earlier version
+
+
+def test_the_refusals_that_take_nothing_are_exactly_those_whose_reason_says_so():
+    nothing = {cls for cls in domain_errors().values() if _declared(cls) in NOTHING_RESERVED}
+
+    assert nothing == set(TAKE_NOTHING)
+
+
+def test_exception_class_names_are_unique_across_domains_and_contracts():
+    """A name means one thing: no error is named like another error or a message."""
     names = []
     for path in sorted(WORKERS.glob("*/errors.py")):
         module = importlib.import_module(f"workers.{path.parent.name}.errors")
@@ -84,3 +87,4 @@ def test_exception_class_names_are_unique_across_domains_so_a_name_maps_one_clas
                   and o.__module__ == module.__name__]
 
     assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+    assert not set(names) & set(REGISTRY), "an error named like a message contract"

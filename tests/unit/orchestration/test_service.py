@@ -213,7 +213,7 @@ def test_a_reserve_that_took_nothing_cancels_without_compensation(sent, error_ty
 @pytest.mark.parametrize("step, error_type, reason", [
     ("charge", "PaymentDeclined", "payment_declined"),
     ("charge", "InsufficientFunds", "insufficient_funds"),
-    ("confirm", "HoldExpired", "hold_expired"),
+    ("confirm", "HoldLapsed", "hold_expired"),
     ("reserve", "OperationalError", "step_failed"),
 ])
 def test_a_failed_step_compensates_in_reverse(sent, step, error_type, reason):

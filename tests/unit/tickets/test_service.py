@@ -11,7 +11,7 @@ from workers.db import transaction
 from workers.steps import utcnow
 from workers.tickets import service
 from workers.tickets.errors import (
-    EventNotOnSale, HoldExpired, HoldNotFound, HoldReleased, NotAllowed, OrderLimitExceeded,
+    EventNotOnSale, HoldLapsed, HoldNotFound, HoldReleased, NotAllowed, OrderLimitExceeded,
     SoldOut, TierNotFound,
 )
 from workers.tickets.models import Event, Tier
@@ -228,7 +228,7 @@ def test_a_hold_past_its_expiry_is_not_confirmed_and_its_seats_go_back():
     held = reserve(event_id, tier_id, 2)
     make_overdue(held["saga_id"])
 
-    with pytest.raises(HoldExpired):
+    with pytest.raises(HoldLapsed):
         service.confirm_seats(saga_id=held["saga_id"])
 
     hold = hold_of(held["saga_id"])
@@ -273,7 +273,7 @@ def test_releasing_a_refused_or_expired_hold_gives_nothing_back():
     refused, expired = uuid.uuid4(), uuid.uuid4()
     reserve(event_id, tier_id, 2, expired)
     make_overdue(expired)
-    with pytest.raises(HoldExpired):
+    with pytest.raises(HoldLapsed):
         service.confirm_seats(saga_id=expired)
     reserve(event_id, tier_id, 2)
     with pytest.raises(SoldOut):
