@@ -6,12 +6,13 @@ import uuid
 
 import pytest
 
+from contracts.statuses import SagaStatus
 from tests.support.processes import Beat, Worker, child_env, wait_for
 
 QUEUES = ("tickets", "payments", "orchestration", "users")
 #: the workers' retry budget of a failing charge: shorter than its retries would take
 CHARGE_RETRY_BUDGET = "3"
-TERMINAL = {"confirmed", "canceled", "failed"}
+TERMINAL = SagaStatus.terminal()
 
 
 @pytest.fixture(scope="session")
