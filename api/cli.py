@@ -7,7 +7,8 @@ import secrets
 import click
 from flask.cli import AppGroup
 
-from settings import DEV_JWT_SECRET, ROOT, get_settings
+from settings import DEV_JWT_SECRET, ROOT
+from workers import runtime
 from workers.steps import DomainError
 from workers.users import service as users
 
@@ -79,7 +80,7 @@ def upgrade():
 @click.option("--key-only", is_flag=True, help="print only the development API key")
 def dev_setup(key_only):
     """Migrate, and in development print the URLs and a development API key."""
-    settings = get_settings()
+    settings = runtime.settings()
     if not key_only:
         migrate()
     if settings.env == "production":
