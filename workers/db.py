@@ -37,10 +37,11 @@ _url: str | None = None
 
 
 def configure(url: str) -> None:
-    """Use the database at ``url`` from now on (an engine built before is disposed)."""
+    """Use the database at ``url`` from now on (an engine built for another is disposed)."""
     global _url
-    dispose_engine()
-    _url = url
+    if url != _url:
+        dispose_engine()
+        _url = url
 
 
 def build_engine(url: str) -> Engine:
