@@ -89,6 +89,8 @@ class Settings:
     #: ``json`` or ``text`` (the default: json in production)
     log_format: str = "text"
     log_level: str = "INFO"
+    #: ``user:password[,user:password]`` for Flower (development: generated in var_dir)
+    flower_basic_auth: str = ""
     #: Celery settings of celeryconfig.py overridden as ``CELERY_<SETTING>`` (parsed as
     #: JSON when it parses, else a string), e.g. ``{"worker_concurrency": 4}``
     celery_overrides: dict = field(default_factory=dict, hash=False)
@@ -141,6 +143,7 @@ class Settings:
                                            str(DEFAULT_QUEUE_DELIVERY_LIMIT))),
             log_format=e.get("LOG_FORMAT", "json" if production else "text").lower(),
             log_level=e.get("LOG_LEVEL", "INFO").upper(),
+            flower_basic_auth=e.get("FLOWER_BASIC_AUTH", "").strip(),
             celery_overrides=celery_overrides(e),
         )
         settings.check()

@@ -98,7 +98,7 @@ def dev_setup(key_only):
     mode = "embedded (SQLite + spool broker)" if settings.embedded_broker else settings.broker_url
     from workers.flower_auth import credentials
 
-    login = os.environ.get("FLOWER_BASIC_AUTH") and "from FLOWER_BASIC_AUTH" or credentials(settings)[0]
+    login = settings.flower_basic_auth and "from FLOWER_BASIC_AUTH" or credentials(settings)[0]
     click.echo(BANNER.format(port=port, flower=flower, key=key, mode=mode, var=settings.var_dir,
                              flower_login=login))
     if settings.jwt_secret_key == DEV_JWT_SECRET:
