@@ -4,7 +4,7 @@ Flower always asks for basic auth: ``FLOWER_BASIC_AUTH`` (required in production
 development the credentials `make run` prints. Task arguments reach it masked
 (workers/masking.py).
 """
-from settings import get_settings as _settings
+from workers.bootstrap import ensure as _settings
 from workers.flower_auth import credentials as _credentials
 
 basic_auth = _credentials(_settings())

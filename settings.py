@@ -5,8 +5,9 @@ server-less broker under ``var/``); production refuses to start on them.
 """
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from click import ClickException
@@ -21,6 +22,11 @@ CRASH_CONFIRM_TIER = "__crash_confirm__"
 
 
 FALSE = ("0", "false", "no", "off")
+#: deliveries of one message before RabbitMQ dead-letters it (a message that keeps killing
+#: its worker): set explicitly on every domain queue rather than left to the server
+DEFAULT_QUEUE_DELIVERY_LIMIT = 10
+#: ``CELERY_*`` variables that are settings of their own, not overrides of celeryconfig
+_CELERY_SETTINGS = ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "CELERY_QUEUE_DELIVERY_LIMIT")
 
 
 class ConfigurationError(ClickException, RuntimeError):
@@ -79,6 +85,15 @@ class Settings:
     max_content_length: int
     #: bearer token Prometheus sends to GET /metrics (admins' access tokens work too)
     metrics_token: str | None = None
+    queue_delivery_limit: int = DEFAULT_QUEUE_DELIVERY_LIMIT
+    #: ``json`` or ``text`` (the default: json in production)
+    log_format: str = "text"
+    log_level: str = "INFO"
+    #: ``user:password[,user:password]`` for Flower (development: generated in var_dir)
+    flower_basic_auth: str = ""
+    #: Celery settings of celeryconfig.py overridden as ``CELERY_<SETTING>`` (parsed as
+    #: JSON when it parses, else a string), e.g. ``{"worker_concurrency": 4}``
+    celery_overrides: dict = field(default_factory=dict, hash=False)
 
     @property
     def embedded_broker(self) -> bool:
@@ -88,8 +103,10 @@ class Settings:
     def from_env(cls, environ: dict | None = None) -> "Settings":
         e = os.environ if environ is None else environ
         var_dir = Path(e.get("BOXOFFICE_VAR_DIR", ROOT / "var")).resolve()
+        env = e.get("BOXOFFICE_ENV", "development")
+        production = env == "production"
         settings = cls(
-            env=e.get("BOXOFFICE_ENV", "development"),
+            env=env,
             var_dir=var_dir,
             database_url=normalise_database_url(
                 e.get("DATABASE_URL") or f"sqlite:///{var_dir / 'boxoffice.db'}"),
@@ -122,6 +139,12 @@ class Settings:
             max_open_purchases_per_user=int(e.get("MAX_OPEN_PURCHASES_PER_USER", "5")),
             max_held_seats_per_user=int(e.get("MAX_HELD_SEATS_PER_USER", "20")),
             max_content_length=int(e.get("MAX_CONTENT_LENGTH", str(1024 * 1024))),
+            queue_delivery_limit=int(e.get("CELERY_QUEUE_DELIVERY_LIMIT",
+                                           str(DEFAULT_QUEUE_DELIVERY_LIMIT))),
+            log_format=e.get("LOG_FORMAT", "json" if production else "text").lower(),
+            log_level=e.get("LOG_LEVEL", "INFO").upper(),
+            flower_basic_auth=e.get("FLOWER_BASIC_AUTH", "").strip(),
+            celery_overrides=celery_overrides(e),
         )
         settings.check()
         return settings
@@ -145,6 +168,20 @@ class Settings:
             raise ConfigurationError("production needs CELERY_BROKER_URL and DATABASE_URL of real servers")
         if self.ticket_signing_key == DEV_TICKET_SIGNING_KEY or len(self.ticket_signing_key) < 32:
             raise ConfigurationError("production needs TICKET_SIGNING_KEY set to a secret of 32+ characters")
+
+
+def celery_overrides(environ) -> dict:
+    """``CELERY_<SETTING>=value`` variables as ``{setting: value}``, the value parsed as
+    JSON when it parses (``CELERY_TASK_ACKS_LATE=false``) and taken as a string otherwise."""
+    overrides = {}
+    for name, raw in environ.items():
+        if not name.startswith("CELERY_") or name in _CELERY_SETTINGS:
+            continue
+        try:
+            overrides[name[len("CELERY_"):].lower()] = json.loads(raw)
+        except ValueError:
+            overrides[name[len("CELERY_"):].lower()] = raw
+    return overrides
 
 
 #: the PostgreSQL driver boxoffice ships with (psycopg2-binary)
@@ -200,7 +237,8 @@ _current: Settings | None = None
 
 
 def get_settings() -> Settings:
-    """The settings of this process, read once."""
+    """The settings of this process, read from the environment once: for the composition
+    roots (``workers.bootstrap``, ``api.create_app``), which hand them to the rest."""
     global _current
     if _current is None:
         _current = Settings.from_env()

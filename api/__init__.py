@@ -3,8 +3,9 @@ from flask import Flask
 from flask_smorest import Api
 
 from api import parsing  # noqa: F401  strict query strings, before any blueprint exists
-from settings import Settings, get_settings
+from settings import Settings
 from workers import logs, telemetry
+from workers.bootstrap import bootstrap
 
 OPENAPI = {
     "API_TITLE": "boxoffice",
@@ -23,6 +24,8 @@ OPENAPI = {
 
 
 def create_app(settings: Settings | None = None) -> Flask:
+    """The gateway's composition root: builds the process's parts from ``settings`` (the
+    environment's by default; see workers.bootstrap), then the Flask app on them."""
     from api import events, health, sagas, sales, tickets, users
     from api.auth import init_auth
     from api.cli import register_commands
@@ -35,7 +38,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from api.ratelimits import init_rate_limits
     from api.security import init_security
 
-    settings = settings or get_settings()
+    settings = bootstrap(settings)
     app = Flask(__name__)
     app.config.update(OPENAPI)
     app.json.sort_keys = False

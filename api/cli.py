@@ -7,7 +7,8 @@ import secrets
 import click
 from flask.cli import AppGroup
 
-from settings import DEV_JWT_SECRET, ROOT, get_settings
+from settings import DEV_JWT_SECRET, ROOT
+from workers import runtime
 from workers.steps import DomainError
 from workers.users import service as users
 
@@ -79,7 +80,7 @@ def upgrade():
 @click.option("--key-only", is_flag=True, help="print only the development API key")
 def dev_setup(key_only):
     """Migrate, and in development print the URLs and a development API key."""
-    settings = get_settings()
+    settings = runtime.settings()
     if not key_only:
         migrate()
     if settings.env == "production":
@@ -97,7 +98,7 @@ def dev_setup(key_only):
     mode = "embedded (SQLite + spool broker)" if settings.embedded_broker else settings.broker_url
     from workers.flower_auth import credentials
 
-    login = os.environ.get("FLOWER_BASIC_AUTH") and "from FLOWER_BASIC_AUTH" or credentials(settings)[0]
+    login = settings.flower_basic_auth and "from FLOWER_BASIC_AUTH" or credentials(settings)[0]
     click.echo(BANNER.format(port=port, flower=flower, key=key, mode=mode, var=settings.var_dir,
                              flower_login=login))
     if settings.jwt_secret_key == DEV_JWT_SECRET:

@@ -315,6 +315,9 @@ def main(argv=None) -> int:
     p.add_argument("--seats", type=int, default=1000)
     p.add_argument("--url", default="")
     a = p.parse_args(argv)
+    from workers.bootstrap import bootstrap
+
+    bootstrap()  # this process's composition root, on the measured stack's environment
     runs = {
         "service": lambda: service(a.n), "gateway": lambda: gateway(a.n, a.url),
         "sequential": lambda: sequential(a.n), "open": lambda: open_loop(a.n, a.rate),

@@ -37,14 +37,25 @@ def pytest_configure(config):
         _state["unavailable"] = str(exc)
         if CI:
             raise pytest.UsageError(f"CI=true but a service is missing: {exc}") from exc
+        _bootstrap()
         return
     _state["services"] = provisioned
     os.environ.update(DATABASE_URL=provisioned.database_url,
                       CELERY_BROKER_URL=provisioned.broker_url,
                       REDIS_URL=provisioned.redis_url)
+    _bootstrap()
     from api.cli import migrate
 
     migrate()
+
+
+def _bootstrap():
+    """The test process's composition root, on the environment set up above."""
+    from settings import reset_settings
+    from workers.bootstrap import bootstrap
+
+    reset_settings()
+    bootstrap()
 
 
 def pytest_unconfigure(config):

@@ -1,4 +1,5 @@
-"""The Celery application: the composition root of every worker process.
+"""The Celery application of every worker process, configured from the settings by the
+composition root (workers/bootstrap.py).
 
 Every worker imports every domain's tasks, whichever queue it consumes: an error
 callback of a chain runs inside the worker whose task failed, so that worker must
@@ -9,13 +10,11 @@ import logging
 from celery import Celery
 from celery.signals import after_setup_logger, worker_process_init
 
-from settings import get_settings
 from workers import consumer, logs, masking, spool, telemetry  # noqa: F401  dead letters; logs; masked reprs
 from workers.db import dispose_engine
 
 app = Celery(
     "boxoffice",
-    amqp="workers.faults:DuplicatingAMQP" if get_settings().duplicate_publish else None,
     include=[
         "workers.tickets.tasks",
         "workers.tickets.checkin_tasks",
@@ -25,7 +24,6 @@ app = Celery(
         "workers.outbox_tasks",
     ],
 )
-app.config_from_object("celeryconfig")
 
 
 @worker_process_init.connect

@@ -9,6 +9,8 @@ import logging
 from celery.signals import worker_init
 from celery.worker.consumer import Consumer
 
+import celeryconfig
+
 log = logging.getLogger(__name__)
 
 
@@ -24,13 +26,11 @@ class DeadLetteringConsumer(Consumer):
 @worker_init.connect
 def declare_dead_letter_queues(sender=None, **_):
     """Make sure each queue's dead-letter queue exists before anything is rejected."""
-    import celeryconfig
-
     app = sender.app
     if app.conf.broker_url.startswith("spool://"):
         return
     with app.connection_for_write() as conn:
         channel = conn.default_channel
-        for name in celeryconfig.DOMAIN_QUEUES:
-            celeryconfig.domain_queue(name)(channel).declare()
-            celeryconfig.dead_letter_queue(name)(channel).declare()
+        for queue in app.conf.task_queues:  # the domain queues, as configured
+            queue(channel).declare()
+            celeryconfig.dead_letter_queue(queue.name)(channel).declare()

@@ -1,4 +1,5 @@
-"""Database engine and sessions, one engine per process, built on first use.
+"""Database engine and sessions, one engine per process, built on first use from the URL
+the composition root configured (``configure``, called by workers.bootstrap).
 
 All domains share one database but each owns its tables (prefixed with its name);
 no domain queries another's.
@@ -17,8 +18,6 @@ from sqlalchemy.types import TypeDecorator
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from settings import get_settings
-
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -35,6 +34,15 @@ class Base(DeclarativeBase):
 _engine: Engine | None = None
 _engine_pid: int | None = None
 _sessions: sessionmaker | None = None
+_url: str | None = None
+
+
+def configure(url: str) -> None:
+    """Use the database at ``url`` from now on (an engine built for another is disposed)."""
+    global _url
+    if url != _url:
+        dispose_engine()
+        _url = url
 
 
 def build_engine(url: str) -> Engine:
@@ -72,7 +80,9 @@ def _make_sqlite_serialise_writers(engine: Engine) -> None:
 def engine() -> Engine:
     global _engine, _engine_pid, _sessions
     if _engine is None or _engine_pid != os.getpid():
-        _engine = build_engine(get_settings().database_url)
+        if _url is None:
+            raise RuntimeError("no database configured: call workers.bootstrap.bootstrap()")
+        _engine = build_engine(_url)
         _engine_pid = os.getpid()
         _sessions = sessionmaker(_engine, expire_on_commit=False)
     return _engine

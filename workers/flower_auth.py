@@ -10,9 +10,8 @@ from settings import ConfigurationError, Settings
 MIN_PASSWORD = 12
 
 
-def credentials(settings: Settings, environ=None) -> list[str]:
-    environ = os.environ if environ is None else environ
-    raw = environ.get("FLOWER_BASIC_AUTH", "").strip()
+def credentials(settings: Settings) -> list[str]:
+    raw = settings.flower_basic_auth
     if raw:
         pairs = [p.strip() for p in raw.split(",") if p.strip()]
         for pair in pairs:

@@ -11,7 +11,7 @@ import os
 
 from sqlalchemy import text
 
-from settings import get_settings
+from workers import runtime
 from workers.celery_app import app
 from workers.db import engine
 
@@ -28,7 +28,7 @@ def broker() -> None:
     with app.pool.acquire(block=True, timeout=2) as conn:
         try:
             conn.ensure_connection(max_retries=1, timeout=2)
-            if not get_settings().embedded_broker:
+            if not runtime.settings().embedded_broker:
                 # a round trip on the pooled connection: the broker answers now
                 conn.default_channel.exchange_declare("amq.direct", "direct", passive=True)
         except Exception:
@@ -37,7 +37,7 @@ def broker() -> None:
 
 
 def redis() -> None:
-    url = get_settings().redis_url
+    url = runtime.settings().redis_url
     if url is None:
         return
     client = _redis.get(os.getpid())
@@ -56,7 +56,7 @@ def readiness() -> dict[str, str]:
     """``{part: "ok" | "down"}`` for every part (Redis: ``"not configured"`` without a URL)."""
     results = {}
     for name, check in CHECKS.items():
-        if name == "redis" and not get_settings().redis_url:
+        if name == "redis" and not runtime.settings().redis_url:
             results[name] = "not configured"
             continue
         try:

@@ -1,28 +1,26 @@
 """Logs: JSON lines in production, readable lines in development, each carrying the saga
 id (inside a saga's task) and the trace id (where a trace is recording).
 
-``LOG_FORMAT`` (``json`` | ``text``) and ``LOG_LEVEL`` override the defaults. Celery's
-logging signals set up the workers' handlers; the gateway's root logger is set up in
+``LOG_FORMAT`` (``json`` | ``text``) and ``LOG_LEVEL`` override the defaults (settings.py).
+Celery's logging signals set up the workers' handlers; the gateway's root logger is set up in
 ``create_app``.
 """
 from __future__ import annotations
 
 import contextvars
 import logging
-import os
 import sys
 
 from celery.signals import after_setup_logger, after_setup_task_logger, task_postrun, task_prerun
+
+from workers import runtime
 
 _saga_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("saga_id", default=None)
 JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(processName)s %(message)s"
 
 
 def log_format() -> str:
-    from settings import get_settings
-
-    default = "json" if get_settings().env == "production" else "text"
-    return os.environ.get("LOG_FORMAT", default).lower()
+    return runtime.settings().log_format
 
 
 class ContextFilter(logging.Filter):
@@ -114,4 +112,4 @@ def configure_gateway() -> None:
     handler.addFilter(ContextFilter())
     handler.setFormatter(json_formatter() if log_format() == "json" else TextFormatter())
     root.addHandler(handler)
-    root.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
+    root.setLevel(runtime.settings().log_level)

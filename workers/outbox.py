@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import JSON, Index, String, Uuid, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from workers.celery_app import app
 from workers.db import Base, UTCDateTime, transaction
 from workers.steps import utcnow
 
@@ -77,8 +78,6 @@ def publish(messages, *, retry: bool = True) -> int:
     global _broker_down_until
     if not retry and time.monotonic() < _broker_down_until:
         return 0
-    from workers.celery_app import app
-
     sent = []
     for message_id, task, args in messages:
         try:

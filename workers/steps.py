@@ -19,7 +19,7 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from contracts.statuses import SagaReason
-from settings import get_settings
+from workers import runtime
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +68,29 @@ class ContractTask(Task):
     acks_late = True
     reject_on_worker_lost = True
     autoretry_for = TRANSIENT
-    retry_backoff = 2
-    retry_backoff_max = get_settings().step_retry_backoff_max
+    #: Celery's own backoff would fix its maximum when the task is made: ``retry`` applies
+    #: ours, with the maximum and the retry count of the settings the process runs with
+    retry_backoff = False
+    backoff_factor = 2
     retry_jitter = True
-    max_retries = get_settings().step_max_retries
     throws = (DomainError,)
+
+    @property
+    def max_retries(self) -> int:
+        return runtime.settings().step_max_retries
+
+    @property
+    def retry_backoff_max(self) -> int:
+        return runtime.settings().step_retry_backoff_max
+
+    def retry(self, args=None, kwargs=None, exc=None, throw=True, eta=None, countdown=None,
+              max_retries=None, **options):
+        """Celery's retry, after an exponential backoff with full jitter unless told when."""
+        if eta is None and countdown is None:
+            countdown = get_exponential_backoff_interval(
+                factor=self.backoff_factor, retries=self.request.retries,
+                maximum=self.retry_backoff_max, full_jitter=self.retry_jitter)
+        return super().retry(args, kwargs, exc, throw, eta, countdown, max_retries, **options)
 
     def __call__(self, *args, **kwargs):
         try:
@@ -102,9 +120,7 @@ class ContractTask(Task):
             for recorder in _outcome_recorders:
                 recorder(outcome)
         except TRANSIENT as exc:
-            raise self.retry(exc=exc, countdown=get_exponential_backoff_interval(
-                factor=self.retry_backoff, retries=self.request.retries,
-                maximum=self.retry_backoff_max, full_jitter=self.retry_jitter))
+            raise self.retry(exc=exc)
 
     def timing(self) -> dict:
         """The timing of the running step, for its outcome event."""

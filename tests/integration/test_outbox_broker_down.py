@@ -27,7 +27,7 @@ pytestmark = pytest.mark.skipif(throwaway_servers_missing() is not None,
 def this_process_on(database_url: str, broker_url: str):
     """The gateway and services of this process use these servers inside the block."""
     import settings
-    from workers import db
+    from workers.bootstrap import bootstrap
     from workers.celery_app import app as celery
 
     saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "CELERY_BROKER_URL")}
@@ -40,7 +40,7 @@ def this_process_on(database_url: str, broker_url: str):
             else:
                 os.environ[name] = value
         settings.reset_settings()
-        db.dispose_engine()
+        bootstrap()  # this process's root again, on these servers
         celery.conf.broker_url = broker
         celery._pool = None  # publish through connections to this broker
         celery.amqp._producer_pool = None

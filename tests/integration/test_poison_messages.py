@@ -5,10 +5,10 @@ import uuid
 from kombu import Connection
 from sqlalchemy import update
 
-from celeryconfig import QUEUE_DELIVERY_LIMIT
 from settings import CRASH_CONFIRM_TIER
 from tests.integration.conftest import payments_of, wait_terminal
 from tests.support.processes import wait_for
+from workers import runtime
 from workers.db import transaction
 from workers.orchestration import watchdog
 from workers.orchestration.models import Saga
@@ -26,12 +26,13 @@ def test_a_message_that_kills_its_worker_is_dead_lettered_and_the_saga_compensat
         api, organizer, worker_processes):
     event = api.event(organizer, capacity=5, tier_name=CRASH_CONFIRM_TIER)
     before = dead_letters("tickets")
+    limit = runtime.settings().queue_delivery_limit
 
     saga_id = api.start(api.user(), event, quantity=2).get_json()["saga_id"]
     wait_for(lambda: dead_letters("tickets") == before + 1, timeout=120,
-             what=f"the confirm to be dead-lettered after {QUEUE_DELIVERY_LIMIT} deliveries")
+             what=f"the confirm to be dead-lettered after {limit} deliveries")
     assert worker_processes["tickets"].alive
-    assert worker_processes["tickets"].log_text().count("WorkerLostError") >= QUEUE_DELIVERY_LIMIT
+    assert worker_processes["tickets"].log_text().count("WorkerLostError") >= limit
 
     with transaction() as s:  # the watchdog's budget spent: it compensates
         s.execute(update(Saga).where(Saga.id == uuid.UUID(saga_id))

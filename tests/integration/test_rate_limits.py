@@ -9,10 +9,10 @@ import uuid
 
 import pytest
 
-import settings as settings_module
 from settings import get_settings
 from tests.integration.conftest import Api
 from tests.support.processes import wait_for
+from workers import runtime
 
 
 def limited_app(**overrides):
@@ -147,8 +147,9 @@ def test_with_redis_down_the_gateway_keeps_serving_and_limits_in_memory(api_key,
 @pytest.fixture
 def caps(monkeypatch):
     def set_caps(*, purchases=0, seats=0):
-        monkeypatch.setattr(settings_module, "_current", dataclasses.replace(
-            get_settings(), max_open_purchases_per_user=purchases, max_held_seats_per_user=seats))
+        monkeypatch.setattr(runtime, "_parts", dataclasses.replace(runtime.parts(), settings=(
+            dataclasses.replace(runtime.settings(), max_open_purchases_per_user=purchases,
+                                max_held_seats_per_user=seats))))
     return set_caps
 
 

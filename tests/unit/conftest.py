@@ -1,8 +1,8 @@
 """Fixtures of the unit tests: a private SQLite database and a recorded broker.
 
 ``sqlite_db`` points this process at its own SQLite file, migrated by Alembic exactly as
-``flask --app api db upgrade`` migrates, for one test; afterwards the engine and settings
-the process had before (the run's PostgreSQL, for the integration tests) are back.
+``flask --app api db upgrade`` migrates, for one test (the process's composition root runs
+again on it); afterwards the settings and parts the process had before (the run's PostgreSQL, for the integration tests) are back.
 ``sent`` stands in for the broker: every task message the code under test publishes is
 recorded instead of sent.
 """
@@ -23,18 +23,19 @@ import pytest
 def _database(url: str):
     """This process uses the database at ``url`` inside the block, and its own after."""
     import settings
-    from workers import db
+    from workers import runtime
+    from workers.bootstrap import bootstrap
 
     saved_env = os.environ.get("DATABASE_URL")
-    saved = (settings._current, db._engine, db._engine_pid, db._sessions)
+    saved = (settings._current, runtime.settings())
     os.environ["DATABASE_URL"] = url
     settings.reset_settings()
-    db._engine = db._engine_pid = db._sessions = None
+    bootstrap()
     try:
         yield
     finally:
-        db.dispose_engine()
-        settings._current, db._engine, db._engine_pid, db._sessions = saved
+        settings._current = saved[0]
+        bootstrap(saved[1])
         if saved_env is None:
             os.environ.pop("DATABASE_URL", None)
         else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, text
 
 from contracts.statuses import SagaStatus
-from settings import get_settings
+from workers import runtime
 from workers.orchestration.models import Saga
 from workers.steps import DomainError
 
@@ -25,7 +25,7 @@ class PurchaseCapReached(DomainError):
 
 def check(s, user_id, quantity: int) -> None:
     """Refuse a new purchase of ``quantity`` seats that would pass a cap."""
-    settings = get_settings()
+    settings = runtime.settings()
     max_open, max_seats = settings.max_open_purchases_per_user, settings.max_held_seats_per_user
     if max_open <= 0 and max_seats <= 0:
         return

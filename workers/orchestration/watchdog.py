@@ -20,7 +20,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from contracts.statuses import OutboxKind, SagaReason, SagaStatus
-from settings import get_settings
+from workers import runtime
+from workers.celery_app import app
 from workers.db import transaction
 from workers.orchestration.completion import finished
 from workers.orchestration.models import OutboxMessage, Saga
@@ -39,8 +40,6 @@ QUEUED_GRACE = 10
 
 def queue_depths() -> dict:
     """Messages waiting (ready) in each domain queue; ``{}`` if the broker cannot say."""
-    from workers.celery_app import app
-
     depths = {}
     try:
         with app.connection_for_read() as conn:
@@ -62,7 +61,7 @@ def _queued(saga: Saga, depths: dict, now, timeout) -> bool:
 
 def redrive_overdue(*, batch: int = 200) -> int:
     """Re-drive, compensate or fail every overdue saga; the number handled."""
-    settings = get_settings()
+    settings = runtime.settings()
     now = utcnow()
     cutoff = now - timedelta(seconds=settings.saga_step_timeout_seconds)
     timeout = timedelta(seconds=settings.saga_step_timeout_seconds)

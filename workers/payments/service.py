@@ -18,7 +18,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from contracts.statuses import PaymentKind, PaymentStatus, SagaPayment
-from settings import get_settings
+from workers import runtime
 from workers.db import transaction
 from workers.payments import simulator
 from workers.payments.errors import (
@@ -84,7 +84,7 @@ def charge(*, saga_id, payment_token: str, amount_cents: int, currency: str) -> 
             return _settle(row, recorded["outcome"], recorded["decline_code"])
     status, code = PaymentStatus.SUCCEEDED, None
     try:
-        settings = get_settings()
+        settings = runtime.settings()
         simulator.charge(saga_id, payment_token, amount_cents, currency,
                          latency_ms=settings.payment_latency_ms,
                          slow_tokens=settings.fault_injection)
@@ -103,7 +103,7 @@ def charge(*, saga_id, payment_token: str, amount_cents: int, currency: str) -> 
 
 def _take_over(row: Payment) -> Payment:
     """Take a stale ``pending`` claim over (one taker wins); else wait for its claimer."""
-    lease = timedelta(seconds=get_settings().payment_claim_lease_seconds)
+    lease = timedelta(seconds=runtime.settings().payment_claim_lease_seconds)
     now = utcnow()
     if row.created_at > now - lease:
         raise ChargeInFlight(f"charge of saga {row.saga_id} is in flight")

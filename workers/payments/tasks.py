@@ -2,8 +2,8 @@
 from contracts import ChargePayment, PaymentCaptured, PaymentRefunded, RefundPayment, SeatsReserved
 from contracts.statuses import StepName
 from workers.celery_app import app
+from workers import runtime
 from workers.payments import service
-from settings import get_settings
 from workers.payments.errors import PaymentProcessingError, PaymentUnavailable
 from workers.steps import ContractTask, utcnow
 
@@ -18,7 +18,7 @@ def charge(self, reserved, cmd):
     except PaymentProcessingError as exc:
         # Retried (with backoff) only while the retry budget lasts, counted from the
         # reservation: the seats are held all that time, so they go back sooner.
-        budget = get_settings().charge_retry_budget_seconds
+        budget = runtime.settings().charge_retry_budget_seconds
         spent = (utcnow() - reserved["step"]["finished_at"]).total_seconds()
         if spent >= budget:
             raise PaymentUnavailable(f"the processor kept failing for {spent:.0f}s "

@@ -17,7 +17,7 @@ from sqlalchemy import update
 
 from contracts import TicketUsed
 from contracts.statuses import TicketStatus
-from settings import get_settings
+from workers import runtime
 from workers import outbox
 from workers.db import transaction
 from workers.steps import DomainError, TransientError, utcnow
@@ -123,5 +123,5 @@ def arrivals_key(event_id: uuid.UUID) -> str:
 
 
 def _redis() -> redis.Redis | None:
-    url = get_settings().redis_url
+    url = runtime.settings().redis_url
     return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2) if url else None

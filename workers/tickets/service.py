@@ -16,8 +16,8 @@ from sqlalchemy.orm import lazyload
 
 from contracts import CancelEventSagas
 from contracts.statuses import EventStatus, HoldStatus, TicketStatus
-from settings import CRASH_CONFIRM_TIER, FAIL_CONFIRM_TIER, get_settings
-from workers import outbox
+from settings import CRASH_CONFIRM_TIER, FAIL_CONFIRM_TIER
+from workers import outbox, runtime
 from workers.db import transaction
 from workers.tickets import codes, holds, lifecycle
 from workers.steps import utcnow
@@ -223,7 +223,7 @@ def _issue_tickets(s, hold: Hold) -> None:
 
 
 def _fail_if_injected(s, hold: Hold) -> None:
-    if not get_settings().fault_injection:
+    if not runtime.settings().fault_injection:
         return
     name = s.get(Tier, hold.tier_id).name
     if name == FAIL_CONFIRM_TIER:

@@ -1,19 +1,15 @@
 """Business rules of the users domain."""
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 import uuid
 
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from contracts import AnonymiseUser
-from settings import get_settings
-from workers import outbox
+from workers import outbox, runtime
 from workers.db import reading, transaction
 from workers.steps import utcnow
 from workers.users.errors import (
@@ -21,9 +17,6 @@ from workers.users.errors import (
 )
 from workers.users.models import ApiKey, User
 
-_hasher = PasswordHasher()
-# Verifying against this keeps a login for an unknown email as slow as for a known one.
-_DUMMY_HASH = _hasher.hash("not a real password")
 API_KEY_PREFIX = "bo_"
 
 
@@ -37,7 +30,7 @@ def register(*, email: str, password: str, name: str, role: str = "buyer") -> di
     try:
         with transaction() as s:
             user = User(email=email.strip().lower(), name=name, role=role,
-                        password_hash=_hasher.hash(password), is_active=True,
+                        password_hash=runtime.parts().passwords.hash(password), is_active=True,
                         created_at=utcnow())
             s.add(user)
             s.flush()
@@ -69,8 +62,10 @@ def set_role(*, email: str, role: str) -> dict:
 def authenticate(*, email: str, password: str) -> dict:
     with transaction() as s:
         user = s.scalar(select(User).where(User.email == email.strip().lower()))
+    parts = runtime.parts()
+    # Verifying against a dummy keeps a login for an unknown email as slow as for a known one.
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        parts.passwords.verify(user.password_hash if user else parts.dummy_password_hash, password)
     except (VerificationError, InvalidHashError):
         raise InvalidCredentials() from None
     if user is None or not user.is_active:
@@ -103,13 +98,13 @@ def update_profile(user_id: uuid.UUID, *, name: str | None = None,
 
 def _verifies(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return runtime.parts().passwords.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
 def _set_password(user: User, password: str) -> None:
-    user.password_hash = _hasher.hash(password)
+    user.password_hash = runtime.parts().passwords.hash(password)
     user.token_generation = (user.token_generation or 0) + 1
 
 
@@ -145,8 +140,7 @@ def anonymise(user_id: uuid.UUID) -> None:
 
 
 def _key_hash(key: str) -> str:
-    pepper = get_settings().api_key_pepper.encode()
-    return hmac.new(pepper, key.encode(), hashlib.sha256).hexdigest()
+    return runtime.sign(runtime.parts().api_key_signer, key.encode()).hex()
 
 
 def create_api_key(name: str) -> str:

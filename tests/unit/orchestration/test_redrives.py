@@ -116,8 +116,10 @@ def test_an_event_cancellation_compensates_its_open_and_confirmed_sagas_in_batch
 def test_the_watchdog_redrives_a_stuck_saga_then_compensates_it(sent, monkeypatch):
     monkeypatch.setenv("SAGA_MAX_REDRIVES", "1")
     from settings import reset_settings
+    from workers.bootstrap import bootstrap
 
     reset_settings()
+    bootstrap()
     saga_id, _ = start()
     stuck, fresh = utcnow() - timedelta(days=1), start()[0]
     sent.messages.clear()

@@ -8,6 +8,7 @@ import pytest
 import segno
 
 from settings import DEV_TICKET_SIGNING_KEY, ConfigurationError, Settings, reset_settings
+from workers.bootstrap import bootstrap
 from workers.tickets import codes
 
 
@@ -17,9 +18,11 @@ def signing_key(monkeypatch):
     def use(key):
         monkeypatch.setenv("TICKET_SIGNING_KEY", key)
         reset_settings()
+        bootstrap()
     yield use
     monkeypatch.undo()
     reset_settings()
+    bootstrap()
 
 
 def test_a_new_code_verifies_to_its_ticket():

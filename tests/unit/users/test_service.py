@@ -6,6 +6,8 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
+from workers import runtime
+from workers.bootstrap import bootstrap
 from workers.db import transaction
 from workers.steps import utcnow
 from workers.users import service, sessions
@@ -18,12 +20,12 @@ pytestmark = pytest.mark.usefixtures("sqlite_db")
 
 
 @pytest.fixture(autouse=True)
-def light_hashing(monkeypatch):
+def light_hashing(sqlite_db):
     """Argon2 as in production but at its lightest cost, so that each hash takes
-    milliseconds: the rules are under test here, not the hash's strength."""
-    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(service, "_hasher", hasher)
-    monkeypatch.setattr(service, "_DUMMY_HASH", hasher.hash("not a real password"), raising=False)
+    milliseconds: the rules are under test here, not the hash's strength (the process's
+    root runs again with that hasher; sqlite_db restores the process's parts after)."""
+    bootstrap(runtime.settings(), passwords=PasswordHasher(time_cost=1, memory_cost=1024,
+                                                           parallelism=1))
 
 
 def register(email="ann@example.com", password="ann-pass-1", **kwargs):
@@ -221,6 +223,7 @@ def test_a_key_depends_on_the_pepper(monkeypatch):
     key = service.create_api_key("box-app")
     monkeypatch.setenv("API_KEY_PEPPER", "another-pepper-0123456789")
     reset_settings()
+    bootstrap()
 
     assert service.api_key_client(key) is None
 
