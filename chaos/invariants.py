@@ -16,6 +16,8 @@ SEAT_KEEPING = ("held", "confirmed")
 EXPECTED_REASONS = (None, "sold_out", "payment_declined", "insufficient_funds")
 #: cancel reasons that mean "the reserve step refused": nothing was held or charged
 RESERVE_REFUSALS = ("sold_out", "not_on_sale")
+#: cancel reasons that undo a confirmed purchase on purpose (the load causes neither)
+CANCELS_CONFIRMED = ("event_canceled", "buyer_canceled")
 
 
 @dataclass
@@ -277,6 +279,16 @@ def refused_never_charged(snap: Snapshot) -> Check:
                  "reserved seats or been charged", offenders)
 
 
+def confirmed_stays_confirmed(snap: Snapshot) -> Check:
+    """A saga whose confirm step succeeded ends ``confirmed``, never canceled or failed."""
+    offenders = [snap.describe(sid) for sid, s in snap.sagas.items()
+                 if s["status"] != "confirmed" and s["reason"] not in CANCELS_CONFIRMED
+                 and any(st["name"] == "confirm" and st["status"] == "succeeded"
+                         for st in snap.steps.get(sid, ()))]
+    return Check("confirmed stays confirmed", not offenders, f"{len(offenders)} saga(s) "
+                 "not confirmed after their confirm step succeeded", offenders)
+
+
 def database_checks(snap: Snapshot, accepted: list[str]) -> list[Check]:
     """Every invariant read from the database but ``terminal``, which depends on when."""
     return [one_saga_per_purchase(snap, accepted),
@@ -284,4 +296,5 @@ def database_checks(snap: Snapshot, accepted: list[str]) -> list[Check]:
             sold_are_confirmed_tickets(snap), seat_ledger_balances(snap),
             at_most_one_charge(snap), processor_asked_once(snap),
             canceled_charged_refunded_once(snap),
-            confirmed_never_refunded(snap), refused_never_charged(snap)]
+            confirmed_never_refunded(snap), confirmed_stays_confirmed(snap),
+            refused_never_charged(snap)]
