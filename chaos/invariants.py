@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 import psycopg2
 
 from contracts.statuses import (
-    HoldStatus, OutboxKind, PaymentKind, PaymentStatus, SagaReason, SagaStatus, StepStatus,
-    TicketStatus,
+    HoldStatus, OutboxKind, PaymentKind, PaymentStatus, SagaReason, SagaStatus, StepName,
+    StepStatus, TicketStatus,
 )
 
 TERMINAL = SagaStatus.terminal()
@@ -22,6 +22,8 @@ EXPECTED_REASONS = (None, SagaReason.SOLD_OUT, SagaReason.PAYMENT_DECLINED,
                     SagaReason.INSUFFICIENT_FUNDS)
 #: cancel reasons that mean "the reserve step refused": nothing was held or charged
 RESERVE_REFUSALS = (SagaReason.SOLD_OUT, SagaReason.NOT_ON_SALE)
+#: cancel reasons that undo a confirmed purchase on purpose (the load causes neither)
+CANCELS_CONFIRMED = (SagaReason.EVENT_CANCELED, SagaReason.BUYER_CANCELED)
 
 
 @dataclass
@@ -283,6 +285,16 @@ def refused_never_charged(snap: Snapshot) -> Check:
                  "reserved seats or been charged", offenders)
 
 
+def confirmed_stays_confirmed(snap: Snapshot) -> Check:
+    """A saga whose confirm step succeeded ends ``confirmed``, never canceled or failed."""
+    offenders = [snap.describe(sid) for sid, s in snap.sagas.items()
+                 if s["status"] != SagaStatus.CONFIRMED and s["reason"] not in CANCELS_CONFIRMED
+                 and any(st["name"] == StepName.CONFIRM and st["status"] == StepStatus.SUCCEEDED
+                         for st in snap.steps.get(sid, ()))]
+    return Check("confirmed stays confirmed", not offenders, f"{len(offenders)} saga(s) "
+                 "not confirmed after their confirm step succeeded", offenders)
+
+
 def database_checks(snap: Snapshot, accepted: list[str]) -> list[Check]:
     """Every invariant read from the database but ``terminal``, which depends on when."""
     return [one_saga_per_purchase(snap, accepted),
@@ -290,4 +302,5 @@ def database_checks(snap: Snapshot, accepted: list[str]) -> list[Check]:
             sold_are_confirmed_tickets(snap), seat_ledger_balances(snap),
             at_most_one_charge(snap), processor_asked_once(snap),
             canceled_charged_refunded_once(snap),
-            confirmed_never_refunded(snap), refused_never_charged(snap)]
+            confirmed_never_refunded(snap), confirmed_stays_confirmed(snap),
+            refused_never_charged(snap)]

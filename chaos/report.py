@@ -8,7 +8,7 @@ from contracts.statuses import SagaStatus
 INVARIANTS = ("terminal", "one saga per purchase", "sold<=capacity", "sold=confirmed tickets",
               "seat ledger",
               "<=1 charge", "processor asked once", "canceled+charged: 1 refund", "confirmed not refunded",
-              "sold_out never charged",
+              "confirmed stays confirmed", "sold_out never charged",
               "queues drained", "dead letters accounted", "gateway 202 throughout",
               "fault injected")
 SHOWN_OFFENDERS = 10

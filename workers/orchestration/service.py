@@ -22,6 +22,7 @@ from workers.orchestration.errors import (
     NOTHING_RESERVED, IdempotencyConflict, SagaAlreadyConfirmed, SagaFinished, SagaNotFound,
     reason_for,
 )
+from workers.orchestration.lost_messages import only_its_message_failed, send_on
 from workers.orchestration.models import RANK, TERMINAL, OutboxMessage, Saga, SagaStep
 from workers.steps import utcnow
 
@@ -201,6 +202,8 @@ def handle_step_failure(failure: dict) -> None:
 
 def _after_step_failure(s, saga: Saga, failure: dict) -> OutboxMessage | None:
     step, error_type = failure["step"], failure["error_type"]
+    if only_its_message_failed(s, saga, step, error_type):  # the step is done, not failed
+        return send_on(s, saga, step)
     _upsert_step(s, saga.id, name=step, status=StepStatus.FAILED, attempts=failure["attempts"],
                  started_at=None, finished_at=failure["failed_at"],
                  error=f"{error_type}: {failure['message']}")
