@@ -128,23 +128,8 @@ class Settings:
             saga_max_redrives=int(e.get("SAGA_MAX_REDRIVES", "3")),
             metrics_token=e.get("METRICS_TOKEN") or None,
             charge_retry_budget_seconds=float(e.get("CHARGE_RETRY_BUDGET_SECONDS", "30")),
-            ratelimit_enabled=e.get("RATELIMIT_ENABLED", "true").lower() not in FALSE,
-            ratelimit_storage_uri=(e.get("RATELIMIT_STORAGE_URI") or e.get("REDIS_URL")
-                                   or "memory://"),
-            ratelimit_key_prefix=e.get("RATELIMIT_KEY_PREFIX", "boxoffice"),
-            ratelimit_account=e.get("RATELIMIT_ACCOUNT", "10/minute;100/hour"),
-            ratelimit_purchase=e.get("RATELIMIT_PURCHASE", "30/minute"),
-            ratelimit_ip=e.get("RATELIMIT_IP", "60/minute"),
-            ratelimit_client=e.get("RATELIMIT_CLIENT", "1200/minute"),
-            max_open_purchases_per_user=int(e.get("MAX_OPEN_PURCHASES_PER_USER", "5")),
-            max_held_seats_per_user=int(e.get("MAX_HELD_SEATS_PER_USER", "20")),
-            max_content_length=int(e.get("MAX_CONTENT_LENGTH", str(1024 * 1024))),
-            queue_delivery_limit=int(e.get("CELERY_QUEUE_DELIVERY_LIMIT",
-                                           str(DEFAULT_QUEUE_DELIVERY_LIMIT))),
-            log_format=e.get("LOG_FORMAT", "json" if production else "text").lower(),
-            log_level=e.get("LOG_LEVEL", "INFO").upper(),
-            flower_basic_auth=e.get("FLOWER_BASIC_AUTH", "").strip(),
-            celery_overrides=celery_overrides(e),
+            **_limits(e),
+            **_operations(e, production),
         )
         settings.check()
         return settings
@@ -168,6 +153,34 @@ class Settings:
             raise ConfigurationError("production needs CELERY_BROKER_URL and DATABASE_URL of real servers")
         if self.ticket_signing_key == DEV_TICKET_SIGNING_KEY or len(self.ticket_signing_key) < 32:
             raise ConfigurationError("production needs TICKET_SIGNING_KEY set to a secret of 32+ characters")
+
+
+def _limits(e) -> dict:
+    """Request rate limits, per-buyer caps and the body size, from the environment ``e``."""
+    return dict(
+        ratelimit_enabled=e.get("RATELIMIT_ENABLED", "true").lower() not in FALSE,
+        ratelimit_storage_uri=e.get("RATELIMIT_STORAGE_URI") or e.get("REDIS_URL") or "memory://",
+        ratelimit_key_prefix=e.get("RATELIMIT_KEY_PREFIX", "boxoffice"),
+        ratelimit_account=e.get("RATELIMIT_ACCOUNT", "10/minute;100/hour"),
+        ratelimit_purchase=e.get("RATELIMIT_PURCHASE", "30/minute"),
+        ratelimit_ip=e.get("RATELIMIT_IP", "60/minute"),
+        ratelimit_client=e.get("RATELIMIT_CLIENT", "1200/minute"),
+        max_open_purchases_per_user=int(e.get("MAX_OPEN_PURCHASES_PER_USER", "5")),
+        max_held_seats_per_user=int(e.get("MAX_HELD_SEATS_PER_USER", "20")),
+        max_content_length=int(e.get("MAX_CONTENT_LENGTH", str(1024 * 1024))),
+    )
+
+
+def _operations(e, production: bool) -> dict:
+    """Logs, Flower's login and the Celery settings, from the environment ``e``."""
+    return dict(
+        queue_delivery_limit=int(e.get("CELERY_QUEUE_DELIVERY_LIMIT",
+                                       str(DEFAULT_QUEUE_DELIVERY_LIMIT))),
+        log_format=e.get("LOG_FORMAT", "json" if production else "text").lower(),
+        log_level=e.get("LOG_LEVEL", "INFO").upper(),
+        flower_basic_auth=e.get("FLOWER_BASIC_AUTH", "").strip(),
+        celery_overrides=celery_overrides(e),
+    )
 
 
 def celery_overrides(environ) -> dict:

@@ -1,6 +1,7 @@
 """Alembic environment: every domain's tables, on the database of DATABASE_URL."""
 from alembic import context
 
+from workers.bootstrap import ensure
 from workers.db import Base, engine
 from workers import outbox as _outbox  # noqa: F401
 from workers.orchestration import models as _orchestration  # noqa: F401
@@ -12,6 +13,7 @@ target_metadata = Base.metadata
 
 
 def run_migrations_online() -> None:
+    ensure()  # run by `alembic` itself, this process may have no composition root yet
     with engine().connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         context.configure(connection=connection, target_metadata=target_metadata,
