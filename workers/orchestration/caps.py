@@ -11,15 +11,11 @@ from __future__ import annotations
 from sqlalchemy import func, select, text
 
 from settings import get_settings
+from workers.orchestration.errors import PurchaseCapReached
 from workers.orchestration.models import Saga
-from workers.steps import DomainError
 
 #: purchases that hold, or may soon hold, seats
 IN_FLIGHT = ("pending", "reserved", "paid")
-
-
-class PurchaseCapReached(DomainError):
-    """The buyer has as many purchases (or seats) in flight as allowed."""
 
 
 def check(s, user_id, quantity: int) -> None:

@@ -18,6 +18,10 @@ class SagaAlreadyConfirmed(DomainError):
     """A buyer asked to cancel a purchase that is already confirmed."""
 
 
+class PurchaseCapReached(DomainError):
+    """The buyer has as many purchases (or seats) in flight as allowed."""
+
+
 #: why a saga was canceled, by the class name of the error that stopped it
 REASONS = {
     "SoldOut": "sold_out",

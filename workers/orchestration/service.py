@@ -209,7 +209,7 @@ def _after_step_failure(s, saga: Saga, failure: dict) -> OutboxMessage | None:
     if step == "reserve" and error_type in NOTHING_RESERVED and saga.status == "pending":
         saga.status, saga.reason = "canceled", reason_for(error_type)
         return finished(s, saga, "canceled", saga.reason)
-    return _begin_compensation(s, saga, reason_for(error_type))
+    return begin_compensation(s, saga, reason_for(error_type))
 
 
 def handle_hold_expired(saga_id) -> None:
@@ -218,12 +218,12 @@ def handle_hold_expired(saga_id) -> None:
         saga = s.get(Saga, saga_id, with_for_update=True)
         if saga is None or saga.status in TERMINAL:
             return
-        message = _begin_compensation(s, saga, "hold_expired")
+        message = begin_compensation(s, saga, "hold_expired")
     if message is not None:
         publish(message, saga)
 
 
-def _begin_compensation(s, saga: Saga, reason: str) -> OutboxMessage | None:
+def begin_compensation(s, saga: Saga, reason: str) -> OutboxMessage | None:
     """Mark a saga compensating and queue its compensation (once); the outbox message."""
     if saga.status == "compensating":
         return None
@@ -277,7 +277,7 @@ def cancel_by_buyer(saga_id) -> str:
             raise SagaAlreadyConfirmed(f"saga {saga_id} is confirmed: it can no longer be canceled")
         if saga.status in SUPERSEDED:
             return saga.status
-        message = _begin_compensation(s, saga, "buyer_canceled")
+        message = begin_compensation(s, saga, "buyer_canceled")
     publish(message, saga)
     return "compensating"
 
@@ -300,7 +300,7 @@ def cancel_sagas_of_event(event_id, *, after=None, batch: int = CANCEL_BATCH):
         if after is not None:
             q = q.where(Saga.id > after)
         sagas = list(s.scalars(q))
-        sent = [(_begin_compensation(s, saga, "event_canceled"), saga) for saga in sagas]
+        sent = [(begin_compensation(s, saga, "event_canceled"), saga) for saga in sagas]
         if len(sagas) == batch:
             outbox.add(s, "orchestration.cancel_event_sagas",
                        CancelEventSagas.build(event_id=event_id, after=sagas[-1].id))

@@ -23,7 +23,7 @@ from settings import get_settings
 from workers.db import transaction
 from workers.orchestration.completion import finished
 from workers.orchestration.models import OutboxMessage, Saga
-from workers.orchestration.service import _begin_compensation, publish
+from workers.orchestration.service import begin_compensation, publish
 from workers.steps import utcnow
 
 log = logging.getLogger(__name__)
@@ -100,4 +100,4 @@ def _handle(s, saga: Saga, budget: int, now) -> OutboxMessage | None:
         return finished(s, saga, "failed", saga.reason)
     log.warning("saga %s stuck in %s after %d re-drives: compensating", saga.id,
                 saga.status, budget)
-    return _begin_compensation(s, saga, "timed_out")
+    return begin_compensation(s, saga, "timed_out")

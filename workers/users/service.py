@@ -21,6 +21,15 @@ from workers.users.errors import (
 )
 from workers.users.models import ApiKey, User
 
+# The domain's public face is this module, ``queries`` and ``errors``: what the gateway may
+# use of the other modules is re-exported from them.
+from workers.users.models import ROLES  # noqa: F401
+from workers.users.passwords import (  # noqa: F401  what a new password must be
+    MAX_LENGTH as PASSWORD_MAX_LENGTH, MIN_DISTINCT as PASSWORD_MIN_DISTINCT,
+    MIN_LENGTH as PASSWORD_MIN_LENGTH, problems as password_problems,
+)
+from workers.users.sessions import end_session, redeem, revoke  # noqa: F401
+
 _hasher = PasswordHasher()
 # Verifying against this keeps a login for an unknown email as slow as for a known one.
 _DUMMY_HASH = _hasher.hash("not a real password")
