@@ -17,11 +17,12 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+from harness.sagas import TERMINAL
+
 THREADS = 16
 #: status queries made while waiting (one statement and one transaction each), reported so
 #: that counts of what a saga costs can leave them out
 POLLS = 0
-TERMINAL = ("confirmed", "canceled", "failed")
 
 
 def progress(what: str, done: int, total: int, t0: float) -> None:

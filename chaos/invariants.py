@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 import psycopg2
 
-TERMINAL = ("confirmed", "canceled", "failed")
+from harness.sagas import TERMINAL
+
 SOLD = ("valid", "used")
 SEAT_KEEPING = ("held", "confirmed")
 #: the outcomes the load asks for (tok_visa, the two declining tokens, tiers that sell out)
@@ -145,7 +146,7 @@ class Snapshot:
                                if st["status"] == "failed")
         redriven = sum(1 for o in self.outbox.values()
                        if sum(m["kind"] == "purchase" for m in o) > 1)
-        return {"sagas": len(self.sagas), **{k: statuses.get(k, 0) for k in TERMINAL},
+        return {"sagas": len(self.sagas), **{k: statuses.get(k, 0) for k in sorted(TERMINAL)},
                 "failed_steps": dict(failed_steps), "redriven": redriven,
                 "in_flight": sum(n for k, n in statuses.items() if k not in TERMINAL),
                 "reasons": dict(reasons), "refunded_for": dict(refunded_for),

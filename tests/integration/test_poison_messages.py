@@ -6,9 +6,9 @@ from kombu import Connection
 from sqlalchemy import update
 
 from celeryconfig import QUEUE_DELIVERY_LIMIT
+from harness.processes import wait_for
 from settings import CRASH_CONFIRM_TIER
 from tests.integration.conftest import payments_of, wait_terminal
-from tests.support.processes import wait_for
 from workers.db import transaction
 from workers.orchestration import watchdog
 from workers.orchestration.models import Saga

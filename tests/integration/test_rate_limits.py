@@ -9,10 +9,10 @@ import uuid
 
 import pytest
 
+from harness.processes import free_port, wait_for
 import settings as settings_module
 from settings import get_settings
 from tests.integration.conftest import Api
-from tests.support.processes import wait_for
 
 
 def limited_app(**overrides):
@@ -97,12 +97,6 @@ def test_limits_are_off_with_ratelimit_enabled_false(api_key):
                                                    "password": "nope-nope"}).status_code
              for _ in range(5)}
     assert codes == {401}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
