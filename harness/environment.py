@@ -30,7 +30,7 @@ def stack_env(*, database_url: str, broker_url: str, redis_url: str, var_dir: Pa
               **extra: str | None) -> dict:
     """The environment of every process of one deployed-like stack (the Procfile's);
     ``None`` removes a variable."""
-    return child_env(
+    stack = dict(
         CELERY_RESULT_BACKEND=None, BOXOFFICE_DUPLICATE_PUBLISH=None,
         PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
         DATABASE_URL=database_url, CELERY_BROKER_URL=broker_url, REDIS_URL=redis_url,
@@ -39,4 +39,5 @@ def stack_env(*, database_url: str, broker_url: str, redis_url: str, var_dir: Pa
         # a charge claim of a killed worker is taken over after 5 s, not 30
         PAYMENT_CLAIM_LEASE_SECONDS="5",
         # a line per task received: the harness counts deliveries in the logs
-        CELERY_TASK_LOG_LINES="true", **extra)
+        CELERY_TASK_LOG_LINES="true")
+    return child_env(**{**stack, **extra})
