@@ -13,7 +13,7 @@ from flask_smorest import abort
 from api.errors import error_response
 from workers.steps import utcnow
 from workers.users import service as users
-from workers.users import sessions
+from workers.users import queries as user_queries
 
 API_KEY_HEADER = "X-API-Key"
 #: endpoints anyone may call without an API key
@@ -57,11 +57,11 @@ def _revoked(_header, payload) -> bool:
         user_id = uuid.UUID(str(payload.get("sub")))
     except ValueError:
         return True
-    state = sessions.token_state(user_id, payload["jti"], payload.get("fam"), payload.get("gen"))
+    state = user_queries.token_state(user_id, payload["jti"], payload.get("fam"), payload.get("gen"))
     g.token_state = state
     if state.token_revoked and payload.get("type") == "refresh" and payload.get("fam"):
         # a refresh token presented after it was redeemed: someone else may hold it
-        sessions.end_session(payload["fam"], session_expiry())
+        users.end_session(payload["fam"], session_expiry())
     return state.refusal is not None
 
 

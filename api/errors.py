@@ -11,13 +11,14 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from api.parsing import unknown_fields
-from workers.orchestration.errors import IdempotencyConflict, SagaAlreadyConfirmed, SagaNotFound
-from workers.steps import DomainError
-from workers.tickets.checkin import (
-    TicketAlreadyUsed, TicketForAnotherEvent, TicketVoid, UnknownTicketCode,
+from workers.orchestration.errors import (
+    IdempotencyConflict, PurchaseCapReached, SagaAlreadyConfirmed, SagaNotFound,
 )
-from workers.orchestration.caps import PurchaseCapReached
-from workers.tickets.errors import EventNotFound, EventStatusConflict, NotAllowed, TierNotFound
+from workers.steps import DomainError
+from workers.tickets.errors import (
+    EventNotFound, EventStatusConflict, NotAllowed, TicketAlreadyUsed, TicketForAnotherEvent,
+    TicketVoid, TierNotFound, UnknownTicketCode,
+)
 from workers.users.errors import EmailTaken, InvalidCredentials, UserNotFound, WrongPassword
 
 DOMAIN_STATUS = {

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint, abort
 from api import pagination
 from api.auth import current_role, current_user_id, login_required
 from api.schemas import EventIn, EventListArgs, EventOut, EventPage, EventPatch
-from workers.tickets import catalogue, queries, service
+from workers.tickets import queries, service
 
 blp = Blueprint("events", __name__, description="Events, ticket tiers and availability")
 #: the key alone, or with a bearer token to see more (your drafts; admins: everything)
@@ -17,21 +17,21 @@ OPTIONAL_BEARER = [{"apiKey": []}, {"apiKey": [], "bearer": []}]
 FILTERS = ("mine", "status", "starts_from", "starts_to", "venue", "q")
 
 
-def viewer() -> catalogue.Viewer:
+def viewer() -> queries.Viewer:
     """The caller of a route open to any key: the token's user if a token came (an
     invalid or expired one is refused as on any route)."""
     verify_jwt_in_request(optional=True)
     identity = get_jwt_identity()
-    return catalogue.Viewer(uuid.UUID(identity), current_role()) if identity else catalogue.Viewer()
+    return queries.Viewer(uuid.UUID(identity), current_role()) if identity else queries.Viewer()
 
 
-def catalogue_page(who: catalogue.Viewer, args: dict) -> dict:
+def catalogue_page(who: queries.Viewer, args: dict) -> dict:
     """A page of the events ``who`` may see, as ``EventListArgs`` asked: REST and GraphQL."""
     if args.get("mine") and who.user_id is None:
         abort(401, message="mine=true needs a bearer token")
     after = pagination.decode(args["cursor"], datetime.fromisoformat, uuid.UUID)
-    filters = catalogue.Filters(**{name: args.get(name) for name in FILTERS})
-    items = catalogue.list_events(who, filters, limit=args["limit"] + 1, after=after)
+    filters = queries.Filters(**{name: args.get(name) for name in FILTERS})
+    items = queries.list_events(who, filters, limit=args["limit"] + 1, after=after)
     return pagination.page(items, args["limit"],
                            key=lambda e: (e["starts_at"].isoformat(), e["id"]))
 
@@ -65,7 +65,7 @@ class Event(MethodView):
     def get(self, event_id):
         """One event with its tiers and live availability (a draft: its organizer, staff
         and admins only)"""
-        event = catalogue.visible_event(event_id, viewer())
+        event = queries.visible_event(event_id, viewer())
         if event is None:
             abort(404, message="no such event")
         return event

@@ -15,7 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import GaugeMetricFamily, SummaryMetricFamily
 
 from api.errors import error_response
-from workers.orchestration import reports
+from workers.orchestration import queries as saga_queries
 from workers.tickets import queries as tickets
 
 blp = Blueprint("metrics", __name__)
@@ -26,15 +26,15 @@ class BusinessCollector:
     def collect(self):
         sagas = GaugeMetricFamily("boxoffice_sagas", "Sagas by status and reason",
                                   labels=["status", "reason"])
-        for status, reason, n in reports.counts_by_status_and_reason():
+        for status, reason, n in saga_queries.counts_by_status_and_reason():
             sagas.add_metric([status, reason], n)
         yield sagas
         steps = SummaryMetricFamily("boxoffice_saga_step_duration_seconds",
                                     "Duration of the saga steps that succeeded", labels=["step"])
-        for step, count, total in reports.step_durations():
+        for step, count, total in saga_queries.step_durations():
             steps.add_metric([step], count_value=count, sum_value=total)
         yield steps
-        backlog, age = reports.outbox_backlog()
+        backlog, age = saga_queries.outbox_backlog()
         yield GaugeMetricFamily("boxoffice_outbox_backlog", "Outbox messages not yet published",
                                 value=backlog)
         yield GaugeMetricFamily("boxoffice_outbox_oldest_age_seconds",

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint, abort
 
 from api import pagination
 from api.auth import current_role, current_user_id, login_required
-from api.sagas import _full
+from api.purchases import with_tickets_and_payment
 from api.schemas import EventSalesOut, SagaListArgs, SagaPage
 from workers.orchestration import queries as sagas
 from workers.payments import queries as payments
@@ -48,7 +48,7 @@ class EventSagas(MethodView):
                                  limit=args["limit"] + 1, before=before)
         result = pagination.page(items, args["limit"],
                                  key=lambda s: (s["created_at"].isoformat(), s["id"]))
-        result["items"] = [_full(s) for s in result["items"]]
+        result["items"] = [with_tickets_and_payment(s) for s in result["items"]]
         return result
 
 

@@ -9,9 +9,8 @@ from functools import partial
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from contracts.statuses import EventStatus, SagaStatus
-from workers.tickets.models import MAX_PER_ORDER
-from workers.users import passwords
-from workers.users.models import ROLES
+from workers.tickets.service import MAX_PER_ORDER
+from workers.users import service as users
 
 Currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z]{3}$"))
 #: an integer of a request body (query strings are text: their integers are parsed)
@@ -23,14 +22,14 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
-NEW_PASSWORD = {"description": f"{passwords.MIN_LENGTH}-{passwords.MAX_LENGTH} characters, "
-                               f"{passwords.MIN_DISTINCT}+ different, not a well-known one",
-                "minLength": passwords.MIN_LENGTH, "maxLength": passwords.MAX_LENGTH}
+NEW_PASSWORD = {"description": f"{users.PASSWORD_MIN_LENGTH}-{users.PASSWORD_MAX_LENGTH} characters, "
+                               f"{users.PASSWORD_MIN_DISTINCT}+ different, not a well-known one",
+                "minLength": users.PASSWORD_MIN_LENGTH, "maxLength": users.PASSWORD_MAX_LENGTH}
 
 
 def _check_password(data: dict, field: str = "password") -> None:
     if data.get(field) is not None:
-        found = passwords.problems(data[field], data.get("email"))
+        found = users.password_problems(data[field], data.get("email"))
         if found:
             raise ValidationError({field: [f"the password {p}" for p in found]})
 
@@ -49,7 +48,7 @@ class UserOut(Schema):
     id = fields.UUID()
     email = fields.String()
     name = fields.String()
-    role = fields.String(validate=validate.OneOf(ROLES))
+    role = fields.String(validate=validate.OneOf(users.ROLES))
     created_at = fields.AwareDateTime()
 
 

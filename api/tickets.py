@@ -12,7 +12,7 @@ from api.schemas import (
     CheckInIn, CheckInOut, CheckInRefused, PageArgs, TicketOut, TicketPage,
 )
 from contracts.statuses import TicketStatus
-from workers.tickets import checkin, codes, queries
+from workers.tickets import errors, queries, service
 
 blp = Blueprint("tickets", __name__, description="Issued tickets and check-in")
 #: the API key and a user's token
@@ -60,7 +60,7 @@ class TicketQr(MethodView):
         if ticket["status"] == TicketStatus.VOID:
             abort(410, message="this ticket was canceled: it admits no one")
         # The code admits its bearer: keep it out of shared caches.
-        return Response(codes.qr_png(ticket["code"]), mimetype="image/png",
+        return Response(queries.qr_png(ticket["code"]), mimetype="image/png",
                         headers={"Cache-Control": "private, no-store"})
 
 
@@ -79,11 +79,11 @@ class TicketQr(MethodView):
 @blp.doc(security=SECURITY)
 def check_in(body):
     """Admit a ticket at the door (staff): marks it used, exactly once"""
-    return checkin.check_in(body["code"], staff_id=current_user_id(), event_id=body["event_id"])
+    return service.check_in(body["code"], staff_id=current_user_id(), event_id=body["event_id"])
 
 
-@blp.errorhandler(checkin.TicketAlreadyUsed)
-def _already_used(exc: checkin.TicketAlreadyUsed):
+@blp.errorhandler(errors.TicketAlreadyUsed)
+def _already_used(exc: errors.TicketAlreadyUsed):
     response, code = error_response(409, str(exc))
     return jsonify({**response.get_json(), "ticket_id": str(exc.ticket_id),
                     "used_at": exc.used_at.isoformat()}), code

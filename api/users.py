@@ -12,9 +12,8 @@ from api.schemas import (
     LoginIn, LogoutIn, NotificationPage, PageArgs, ProfileOut, ProfilePatch, RegisterIn,
     TokensOut, UserOut,
 )
-from workers.users import notifications
 from workers.users import service as users
-from workers.users import sessions
+from workers.users import queries as user_queries
 
 blp = Blueprint("users", __name__, description="Accounts and authentication")
 
@@ -72,7 +71,7 @@ class MyNotifications(MethodView):
     def get(self, args):
         """What you were told when each of your purchases ended, newest first"""
         before = pagination.decode(args["cursor"], datetime.fromisoformat, uuid.UUID)
-        items = notifications.notifications_of(current_user_id(), limit=args["limit"] + 1,
+        items = user_queries.notifications_of(current_user_id(), limit=args["limit"] + 1,
                                                before=before)
         return pagination.page(items, args["limit"],
                                key=lambda n: (n["created_at"].isoformat(), n["id"]))
@@ -96,8 +95,8 @@ def refresh():
     A refresh token works once: presenting it again ends its whole session.
     """
     claims = get_jwt()
-    if not sessions.redeem(claims["jti"], _expiry(claims)):
-        sessions.end_session(claims["fam"], session_expiry())
+    if not users.redeem(claims["jti"], _expiry(claims)):
+        users.end_session(claims["fam"], session_expiry())
         abort(401, message="this refresh token was already used: the session is ended")
     user = users.get_user(current_user_id())
     if user is None:
@@ -127,6 +126,6 @@ def _expiry(claims: dict) -> datetime:
 
 
 def _end_session(claims: dict) -> None:
-    sessions.revoke(claims["jti"], _expiry(claims))
+    users.revoke(claims["jti"], _expiry(claims))
     if claims.get("fam"):
-        sessions.end_session(claims["fam"], session_expiry())
+        users.end_session(claims["fam"], session_expiry())

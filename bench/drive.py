@@ -18,12 +18,12 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from contracts.statuses import SagaStatus
+from harness.sagas import TERMINAL
 
 THREADS = 16
 #: status queries made while waiting (one statement and one transaction each), reported so
 #: that counts of what a saga costs can leave them out
 POLLS = 0
-TERMINAL = SagaStatus.terminal()
 
 
 def progress(what: str, done: int, total: int, t0: float) -> None:

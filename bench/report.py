@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from chaos.procs import ROOT
+from harness.processes import ROOT
 
 OUT = ROOT / "docs" / "benchmarks"
 BEGIN, END = "<!-- bench:results -->", "<!-- /bench:results -->"

@@ -11,14 +11,13 @@ from pathlib import Path
 
 import redis
 
-from chaos.procs import ROOT, Managed, free_port, wait_for
-from chaos.stack import QUEUES, READY, Stack, procfile, stack_env
+from harness.environment import stack_env
+from harness.processes import ROOT, Managed, free_port, wait_for
+from harness.sagas import QUEUES
+from harness.stack import READY, Stack, procfile
 
 HOOKS = ROOT / "bench" / "hooks"
 TICK = os.sysconf("SC_CLK_TCK")
-#: rate limits and per-buyer caps off: the benchmark is one machine buying everything
-NO_LIMITS = {"RATELIMIT_ENABLED": "false", "MAX_OPEN_PURCHASES_PER_USER": "0",
-             "MAX_HELD_SEATS_PER_USER": "0"}
 
 
 def _stat_ticks(pid: int) -> int:
@@ -119,7 +118,7 @@ class CeilingWorkers:
         r = redis.Redis.from_url(self.env["REDIS_URL"])
         for p in self.procs:
             wait_for(lambda: r.keys(f"{self.env['NOOP_DONE_KEY']}:ready:{p.name}{self.tag}@*")
-                     or _dead(p), timeout=180, what=f"{p.name} to be ready")
+                     or p.fail_if_exited(), timeout=180, what=f"{p.name} to be ready")
         return self
 
     def __exit__(self, *exc):
@@ -134,12 +133,6 @@ class CeilingWorkers:
         return k
 
 
-def _dead(p: Managed) -> bool:
-    if not p.alive:
-        raise RuntimeError(f"{p.name} exited at start: {p.log_text()[-2000:]}")
-    return False
-
-
 class BoxofficeStack:
     """The Procfile's gateway, worker per queue and beat on one set of servers (or on the
     embedded default when ``database_url`` is ``None``), with counters on."""
@@ -149,7 +142,7 @@ class BoxofficeStack:
         embedded = database_url is None
         # CELERY_TASK_LOG_LINES: the chaos harness turns them on; deployed, they are off
         self.env = stack_env(database_url=database_url or "", broker_url=broker_url or "",
-                             redis_url=redis_url, var_dir=var_dir, **NO_LIMITS,
+                             redis_url=redis_url, var_dir=var_dir,
                              CELERY_TASK_LOG_LINES=None,
                              DATABASE_URL=None if embedded else database_url,
                              CELERY_BROKER_URL=None if embedded else broker_url)
@@ -178,7 +171,7 @@ class BoxofficeStack:
         return self.stack.base_url
 
     def __enter__(self):
-        from chaos.stack import migrate
+        from harness.stack import migrate
 
         migrate(self.driver_env)
         self.stack.start()
@@ -196,7 +189,7 @@ class BoxofficeStack:
             p = _managed(q, command, self.env, self.log_dir / f"worker-{q}2.log").start()
             self.extra.append(p)
         for p in self.extra:
-            wait_for(lambda: READY.search(p.log_text()) or _dead(p), timeout=180,
+            wait_for(lambda: READY.search(p.log_text()) or p.fail_if_exited(), timeout=180,
                      what=f"the second {p.name} worker")
 
     def remove_workers(self) -> None:

@@ -15,8 +15,8 @@ from pathlib import Path
 import redis
 
 from bench.stack import HOOKS, BoxofficeStack, CeilingWorkers, diff_counts
-from chaos.procs import ROOT, stop_all, wait_for
-from tests.support import services as throwaway
+from harness import services as throwaway
+from harness.processes import ROOT, stop_all, wait_for
 
 STEPS = ("tickets.reserve_seats", "payments.charge", "tickets.confirm_seats")
 

@@ -33,4 +33,6 @@ Options: ``python -m chaos --help`` (``make chaos CHAOS_ARGS="--scenario kill-wo
 ``CHAOS_RABBITMQ_HOME`` (its Erlang cookie) locate the server binaries. The throwaway
 servers are run as the ``rabbitmq`` and ``postgres`` users through ``runuser``: root is
 needed. ``tests/integration/test_chaos.py`` runs the same scenarios at ~100 purchases.
+Processes, their environment, the servers and the Procfile's stack come from the
+``harness`` package, shared with the tests and the benchmarks.
 """

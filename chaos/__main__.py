@@ -10,8 +10,8 @@ import time
 import traceback
 
 from chaos import report
-from chaos.procs import stop_all
 from chaos.scenarios import FULL, SCENARIOS, SMALL, Run, run_scenario
+from harness.processes import stop_all
 
 
 def _parse(argv):

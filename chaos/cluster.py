@@ -7,10 +7,9 @@ from collections import Counter
 
 from chaos.faults import Fault
 from chaos.invariants import Check
-from chaos.procs import kill_group, run
-from chaos.servers import ThrowawayRabbit
-
-DOMAIN_QUEUES = ("tickets", "payments", "orchestration", "users")
+from harness.processes import kill_group, run
+from harness.sagas import QUEUES
+from harness.servers import ThrowawayRabbit
 
 
 class ThrowawayCluster:
@@ -49,7 +48,7 @@ class ThrowawayCluster:
         found = {}
         for line in out.splitlines():
             parts = line.split()
-            if len(parts) == 2 and parts[0] in DOMAIN_QUEUES:
+            if len(parts) == 2 and parts[0] in QUEUES:
                 found[parts[0]] = parts[1]
         return found
 

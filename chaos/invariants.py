@@ -13,8 +13,8 @@ from contracts.statuses import (
     HoldStatus, OutboxKind, PaymentKind, PaymentStatus, SagaReason, SagaStatus, StepName,
     StepStatus, TicketStatus,
 )
+from harness.sagas import TERMINAL
 
-TERMINAL = SagaStatus.terminal()
 SOLD = (TicketStatus.VALID, TicketStatus.USED)
 SEAT_KEEPING = (HoldStatus.HELD, HoldStatus.CONFIRMED)
 #: the outcomes the load asks for (tok_visa, the two declining tokens, tiers that sell out)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import requests
 
-from chaos.procs import run
+from harness.processes import run
 
 TOKENS = (("tok_visa", 0.85), ("tok_chargeDeclined", 0.08),
           ("tok_chargeDeclinedInsufficientFunds", 0.07))

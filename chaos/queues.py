@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from kombu import Connection
 
 from chaos.invariants import TERMINAL, Check
-from chaos.procs import run
-from chaos.stack import QUEUES
+from harness.processes import run
+from harness.sagas import QUEUES
 
 PERIODIC = ("orchestration.relay_outbox", "outbox.relay", "tickets.expire_holds",
             "orchestration.watchdog")

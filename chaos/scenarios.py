@@ -18,9 +18,10 @@ from chaos.cluster import NodeLoss, ThrowawayCluster
 from chaos.faults import DuplicateDelivery, Fault, KillWorkers, ServerOutage
 from chaos.invariants import Check, Snapshot, database_checks
 from chaos.load import Shop, attempt_summary
-from chaos.servers import SharedServices, ThrowawayPostgres, ThrowawayRabbit
 from chaos.settle import drain_queues, settle_sagas
-from chaos.stack import Stack, migrate, stack_env
+from harness.environment import stack_env
+from harness.servers import SharedServices, ThrowawayPostgres, ThrowawayRabbit
+from harness.stack import Stack, migrate
 
 log = logging.getLogger("chaos")
 

@@ -10,8 +10,8 @@ import psycopg2
 
 from chaos import queues
 from chaos.invariants import TERMINAL, Check, Snapshot, connect, every_saga_terminal, select
-from chaos.procs import wait_for
-from chaos.stack import Stack
+from harness.processes import wait_for
+from harness.stack import Stack
 
 log = logging.getLogger("chaos")
 

@@ -14,8 +14,8 @@ import tempfile
 
 import pytest
 
-from tests.support import services as test_services
-from tests.support.processes import UNLIMITED
+from harness import services as test_services
+from harness.environment import UNLIMITED
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _state: dict = {}

@@ -12,7 +12,7 @@ from api.dashboard.session import (
     admin_action, check_csrf, csrf_token, current_user, log_in, viewer_required,
 )
 from contracts.statuses import SagaReason, SagaStatus
-from workers.orchestration import queries, reports, service
+from workers.orchestration import queries, service
 from workers.payments.service import payment_of_saga
 from workers.steps import DomainError
 from workers.tickets import queries as tickets
@@ -57,7 +57,7 @@ def logout():
 def _filters() -> dict:
     args = request.args
     status = args.get("status") or None
-    if status and status not in reports.STATUSES:
+    if status and status not in queries.STATUSES:
         abort(400, description=f"unknown status {status!r}")
     try:
         event_id = uuid.UUID(args["event"]) if args.get("event") else None
@@ -99,17 +99,17 @@ def _dead_letters() -> dict[str, int | str]:
 @viewer_required()
 def index():
     filters = _filters()
-    rows = [_row(s) for s in reports.search(**filters)]
-    return render_template("dashboard/index.html", rows=rows, counts=reports.counts_by_status(),
-                           statuses=reports.STATUSES, reasons=reports.reasons(),
+    rows = [_row(s) for s in queries.search(**filters)]
+    return render_template("dashboard/index.html", rows=rows, counts=queries.counts_by_status(),
+                           statuses=queries.STATUSES, reasons=queries.reasons(),
                            filters=request.args, dead=_dead_letters())
 
 
 @bp.route("/sagas.json")
 @viewer_required(json=True)
 def sagas_json():
-    rows = [_row(s) for s in reports.search(**_filters())]
-    return jsonify(counts=reports.counts_by_status(), items=rows, dead_letters=_dead_letters())
+    rows = [_row(s) for s in queries.search(**_filters())]
+    return jsonify(counts=queries.counts_by_status(), items=rows, dead_letters=_dead_letters())
 
 
 def _saga_or_404(saga_id) -> dict:

@@ -16,7 +16,7 @@ from jwt.exceptions import PyJWTError
 
 from api.auth import current_role
 from api.graphql.errors import refusal
-from workers.tickets.catalogue import Viewer
+from workers.tickets.queries import Viewer
 
 AUTHENTICATION_REQUIRED = "authentication required"
 

@@ -1,7 +1,7 @@
 """The Tickets GraphQL API: events with live availability, your tickets, your purchases.
 
 Resolvers do what the REST views do, with the same validation (``api.schemas``), the same
-purchase and cancel entry points (``api.sagas.begin_purchase``, ``cancel_purchase``) and
+purchase and cancel entry points (``api.purchases.begin_purchase``, ``cancel_purchase``) and
 the domains' query functions. The original Tickets API's operations are here under their
 names: ``ticketById``, ``ticketsByUserId``, ``reserveTicket`` (= ``startPurchase``),
 ``cancelReservation``; ``confirmTicket`` answers with an error, because confirmation is the
@@ -20,12 +20,10 @@ from api.graphql.context import Context
 from api.graphql.errors import PublicErrors, Schema, refusal
 from api.graphql.limits import LIMITS
 from api.graphql.types import Event, EventPage, PurchaseStarted, Saga, Ticket, TicketPage
-from api.sagas import _full as with_tickets_and_payment
-from api.sagas import begin_purchase, cancel_purchase
+from api.purchases import begin_purchase, cancel_purchase, with_tickets_and_payment
 from api.events import catalogue_page
 from api.schemas import EventListArgs, PageArgs, StartPurchaseIn
 from workers.orchestration import queries as sagas
-from workers.tickets import catalogue
 from workers.tickets import queries as tickets
 
 Limit = Annotated[int, strawberry.argument(description="page size, 1-200")]
@@ -76,7 +74,7 @@ class Query:
     @strawberry.field(description="One event with its tiers and live availability; null if "
                                   "none (or a draft that is not yours)")
     def event(self, info: Info[Context, None], event_id: Id) -> Event | None:
-        row = catalogue.visible_event(event_id, info.context.viewer)
+        row = tickets.visible_event(event_id, info.context.viewer)
         return Event.of(row) if row else None
 
     @strawberry.field(description="Your issued tickets (needs a bearer token)")

@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import venv
 
-from tests.support.processes import ROOT
+from harness.processes import ROOT
 
 
 def dockerfile_pip_installs() -> list[list[str]]:

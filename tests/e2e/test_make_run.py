@@ -2,19 +2,13 @@
 default, a scripted purchase goes through them, and a SIGTERM stops them all."""
 import re
 import signal
-import socket
 import subprocess
 
 import pytest
 import requests
 
-from tests.support.processes import ROOT, child_env, kill_all_with_env, pids_with_env, wait_for
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from harness.environment import child_env
+from harness.processes import ROOT, free_port, kill_all_with_env, pids_with_env, wait_for
 
 
 @pytest.fixture

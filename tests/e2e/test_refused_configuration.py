@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from tests.support.processes import ROOT, child_env, kill_all_with_env
+from harness.environment import child_env
+from harness.processes import ROOT, kill_all_with_env
 
 
 @pytest.mark.parametrize("variable, value, named", [

@@ -6,13 +6,12 @@ import uuid
 
 import pytest
 
-from contracts.statuses import SagaStatus
-from tests.support.processes import Beat, Worker, child_env, wait_for
+from harness.environment import child_env
+from harness.processes import Beat, Worker
+from harness.sagas import QUEUES, TERMINAL, wait_terminal  # noqa: F401  the tests' helpers
 
-QUEUES = ("tickets", "payments", "orchestration", "users")
 #: the workers' retry budget of a failing charge: shorter than its retries would take
 CHARGE_RETRY_BUDGET = "3"
-TERMINAL = SagaStatus.terminal()
 
 
 @pytest.fixture(scope="session")
@@ -108,26 +107,6 @@ def organizer(api):
     return api.user("organizer")
 
 
-def wait_terminal(saga_ids, timeout=60.0) -> dict:
-    """Wait until every saga is confirmed, canceled or failed; their records by id."""
-    from workers.orchestration.queries import get_saga
-
-    pending = set(saga_ids)
-    done: dict = {}
-
-    def all_terminal():
-        for sid in list(pending):
-            saga = get_saga(uuid.UUID(str(sid)))
-            if saga and saga["status"] in TERMINAL:
-                done[str(sid)] = saga
-                pending.discard(sid)
-        return not pending
-
-    wait_for(all_terminal, timeout=timeout, interval=0.1,
-             what=f"{len(pending)} saga(s) to finish")
-    return done
-
-
 def payments_of(saga_ids) -> list:
     """Every payment row of these sagas (charges and refunds, any status)."""
     from sqlalchemy import select
@@ -139,8 +118,6 @@ def payments_of(saga_ids) -> list:
     with transaction() as s:
         return [(p.saga_id, p.kind, p.status, p.amount_cents)
                 for p in s.scalars(select(Payment).where(Payment.saga_id.in_(ids)))]
-
-
 
 
 def recorded_purchase(api, organizer, monkeypatch, *, lost: bool) -> tuple[dict, uuid.UUID]:

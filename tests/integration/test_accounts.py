@@ -3,7 +3,7 @@ import uuid
 
 import pytest
 
-from tests.support.processes import wait_for
+from harness.processes import wait_for
 from workers.db import transaction
 from workers.users.models import User
 

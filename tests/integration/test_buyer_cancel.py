@@ -8,8 +8,8 @@ from celery import chain
 from sqlalchemy import func, select
 
 from contracts import ChargePayment, ReserveSeats
+from harness.processes import wait_for
 from tests.integration.conftest import payments_of, recorded_purchase, wait_terminal
-from tests.support.processes import wait_for
 from workers.celery_app import app
 from workers.db import transaction
 from workers.orchestration.models import OutboxMessage

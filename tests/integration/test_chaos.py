@@ -15,7 +15,7 @@ import json
 import pytest
 
 from chaos.scenarios import SMALL, run_scenario, time_budget
-from chaos.servers import throwaway_servers_missing
+from harness.servers import throwaway_servers_missing
 
 BUDGET = time_budget(SMALL)
 needs_throwaway_servers = pytest.mark.skipif(

@@ -5,8 +5,8 @@ import uuid
 
 import pytest
 
+from harness.processes import wait_for
 from tests.integration.conftest import wait_terminal
-from tests.support.processes import wait_for
 from workers.tickets import checkin, codes
 
 pytestmark = pytest.mark.usefixtures("worker_processes")

@@ -23,7 +23,7 @@ from kombu import Connection, Producer
 
 import celeryconfig
 from contracts import ConfirmSeats
-from tests.support.processes import wait_for
+from harness.processes import wait_for
 from workers.steps import ContractTask, DomainError, TransientError
 
 QUEUE = f"contract-test-{uuid.uuid4().hex[:8]}"

@@ -2,7 +2,6 @@
 log in, see a confirmed and a canceled saga with their timelines, retry a failed one and
 watch it become canceled. Leaves a screenshot at docs/dashboard.png for the README."""
 import shutil
-import socket
 import tempfile
 import threading
 import uuid
@@ -11,20 +10,14 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from harness.processes import ROOT, free_port, wait_for
 from tests.integration.conftest import recorded_purchase, wait_terminal
-from tests.support.processes import ROOT, wait_for
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SCREENSHOT = ROOT / "docs" / "dashboard.png"
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-dev-shm-usage", "--window-size=1360,1000")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from kombu import Connection, Producer
 
 from celeryconfig import TASK_EXCHANGE
 
+from harness.processes import wait_for
 from tests.integration.conftest import QUEUES
-from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.usefixtures("worker_processes")
 

@@ -5,8 +5,9 @@ import sys
 
 import pytest
 
+from harness.environment import child_env
+from harness.processes import ROOT
 from settings import DEV_JWT_SECRET, ConfigurationError, Settings
-from tests.support.processes import ROOT, child_env
 
 
 def dev_setup(**env) -> str:

@@ -8,9 +8,10 @@ from kombu import Connection, Producer
 from sqlalchemy import update
 
 from celeryconfig import DEAD_LETTER_EXCHANGE
+from harness.environment import child_env
+from harness.processes import ROOT, wait_for
 from settings import CRASH_CONFIRM_TIER
 from tests.integration.conftest import recorded_purchase, wait_terminal
-from tests.support.processes import ROOT, child_env, wait_for
 from workers.db import transaction
 from workers.orchestration import canvas
 from workers.orchestration.models import Saga

@@ -5,8 +5,8 @@ from datetime import datetime, timezone
 
 from sqlalchemy import create_engine, text
 
+from harness.processes import wait_for
 from settings import get_settings
-from tests.support.processes import wait_for
 from workers.tickets import service
 from workers.tickets.queries import get_event
 

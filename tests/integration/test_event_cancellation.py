@@ -4,8 +4,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from harness.processes import wait_for
 from tests.integration.conftest import payments_of, wait_terminal
-from tests.support.processes import wait_for
 from workers.orchestration.queries import get_saga
 
 pytestmark = pytest.mark.usefixtures("worker_processes")

@@ -1,8 +1,8 @@
 """Organisers see their events' purchases and sales totals; nobody else's."""
 import pytest
 
+from harness.processes import wait_for
 from tests.integration.conftest import payments_of, wait_terminal
-from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.usefixtures("worker_processes")
 

@@ -1,25 +1,19 @@
 """Flower asks for basic auth, and its task pages never show a payment token."""
 import os
 import signal
-import socket
 import subprocess
 import sys
 
 import pytest
 import requests
 
+from harness.environment import child_env
+from harness.processes import ROOT, free_port, wait_for
 from tests.integration.conftest import wait_terminal
-from tests.support.processes import ROOT, child_env, wait_for
 
 pytestmark = pytest.mark.usefixtures("worker_processes")
 LOGIN = ("ops", "flower-pass-word-1")
 SECRET_TOKEN = "tok_visa"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

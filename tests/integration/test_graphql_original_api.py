@@ -4,10 +4,10 @@ import uuid
 
 import pytest
 
+from harness.processes import wait_for
 from tests.integration.conftest import payments_of, recorded_purchase, wait_terminal
 from tests.integration.test_buyer_cancel import owner_of
 from tests.integration.test_graphql import SAGA, graphql, only_error
-from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.usefixtures("worker_processes")
 

@@ -3,8 +3,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from harness.processes import wait_for
 from tests.integration.conftest import payments_of, wait_terminal
-from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.usefixtures("worker_processes")
 

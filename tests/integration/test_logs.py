@@ -3,8 +3,8 @@ import json
 import logging
 import re
 
+from harness.processes import wait_for
 from tests.integration.conftest import wait_terminal
-from tests.support.processes import wait_for
 
 
 def test_a_steps_log_lines_carry_its_saga_id(api, organizer, worker_processes):

@@ -5,9 +5,9 @@ import uuid
 import pytest
 from sqlalchemy import select
 
+from harness.processes import wait_for
 from settings import FAIL_CONFIRM_TIER
 from tests.integration.conftest import recorded_purchase, wait_terminal
-from tests.support.processes import wait_for
 from workers.celery_app import app
 from workers.db import transaction
 from workers.orchestration.models import OutboxMessage

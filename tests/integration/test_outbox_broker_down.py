@@ -14,10 +14,11 @@ from contextlib import contextmanager
 
 import pytest
 
-from chaos.servers import ThrowawayRabbit, throwaway_servers_missing
+from harness import services
+from harness.environment import child_env
+from harness.processes import Beat, Worker, wait_for
+from harness.servers import ThrowawayRabbit, throwaway_servers_missing
 from tests.integration.conftest import QUEUES, Api, wait_terminal
-from tests.support import services
-from tests.support.processes import Beat, Worker, child_env, wait_for
 
 pytestmark = pytest.mark.skipif(throwaway_servers_missing() is not None,
                                 reason=str(throwaway_servers_missing()))

@@ -7,7 +7,7 @@ from sqlalchemy import update
 
 from settings import CRASH_CONFIRM_TIER
 from tests.integration.conftest import payments_of, wait_terminal
-from tests.support.processes import wait_for
+from harness.processes import wait_for
 from workers import runtime
 from workers.db import transaction
 from workers.orchestration import watchdog

@@ -11,7 +11,7 @@ import pytest
 
 from settings import get_settings
 from tests.integration.conftest import Api
-from tests.support.processes import wait_for
+from harness.processes import free_port, wait_for
 from workers import runtime
 
 
@@ -97,12 +97,6 @@ def test_limits_are_off_with_ratelimit_enabled_false(api_key):
                                                    "password": "nope-nope"}).status_code
              for _ in range(5)}
     assert codes == {401}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

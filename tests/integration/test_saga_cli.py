@@ -8,7 +8,8 @@ import pytest
 from tests.integration.conftest import payments_of, recorded_purchase, wait_terminal
 from datetime import timedelta
 
-from tests.support.processes import ROOT, child_env, wait_for
+from harness.environment import child_env
+from harness.processes import ROOT, wait_for
 from sqlalchemy import update
 
 from workers.db import transaction

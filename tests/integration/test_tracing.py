@@ -5,8 +5,8 @@ import uuid
 
 import pytest
 
+from harness.processes import wait_for
 from tests.integration.conftest import Api, wait_terminal
-from tests.support.processes import wait_for
 
 STEPS = ("run/tickets.reserve_seats", "run/payments.charge", "run/tickets.confirm_seats")
 

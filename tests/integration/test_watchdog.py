@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
+from harness.processes import wait_for
 from tests.integration.conftest import payments_of, recorded_purchase, wait_terminal
-from tests.support.processes import wait_for
 from workers.db import transaction
 from workers.orchestration import service, watchdog
 from workers.orchestration.models import Saga

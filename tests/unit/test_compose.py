@@ -4,7 +4,7 @@ import subprocess
 
 from ruamel.yaml import YAML
 
-from tests.support.processes import ROOT
+from harness.processes import ROOT
 
 COMPOSE = ROOT / "docker-compose.yml"
 

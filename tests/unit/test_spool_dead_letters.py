@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.support.processes import ROOT
+from harness.processes import ROOT
 
 # Run in a child with the spool broker: a task message is published to `users`, taken
 # and rejected -- the spool dead-letters it as RabbitMQ would -- then two more like it.

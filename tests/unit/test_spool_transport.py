@@ -18,8 +18,8 @@ from time import monotonic, sleep
 import kombu
 import pytest
 
+from harness.processes import wait_for
 import workers.spool  # noqa: F401  registers the spool:// transport alias
-from tests.support.processes import wait_for
 
 ROOT = Path(workers.spool.__file__).resolve().parent.parent
 QUEUE = "jobs"

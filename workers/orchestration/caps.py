@@ -12,15 +12,11 @@ from sqlalchemy import func, select, text
 
 from contracts.statuses import SagaStatus
 from workers import runtime
+from workers.orchestration.errors import PurchaseCapReached
 from workers.orchestration.models import Saga
-from workers.steps import DomainError
 
 #: purchases that hold, or may soon hold, seats
 IN_FLIGHT = SagaStatus.purchasing()
-
-
-class PurchaseCapReached(DomainError):
-    """The buyer has as many purchases (or seats) in flight as allowed."""
 
 
 def check(s, user_id, quantity: int) -> None:

@@ -19,6 +19,10 @@ class SagaAlreadyConfirmed(DomainError):
     """A buyer asked to cancel a purchase that is already confirmed."""
 
 
+class PurchaseCapReached(DomainError):
+    """The buyer has as many purchases (or seats) in flight as allowed."""
+
+
 def reason_of(error: BaseException) -> SagaReason | None:
     """Why a saga stopped by ``error`` is canceled: each refusal's class declares it
     (``reason``, inherited: ``InsufficientFunds`` says more than ``PaymentDeclined``),

@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, tuple_
 
 from workers.db import transaction
 from workers.orchestration.models import Saga
+from workers.orchestration.reports import (  # noqa: F401  the operators' figures
+    STATUSES, counts_by_status, counts_by_status_and_reason, outbox_backlog, reasons,
+    step_durations,
+)
+from workers.steps import utcnow
 
 
 def _saga(saga: Saga) -> dict:
@@ -49,3 +54,20 @@ def tiers_of_event_sagas(event_id: uuid.UUID) -> dict[uuid.UUID, uuid.UUID]:
     """Every saga of an event, with the tier it bought: ``{saga_id: tier_id}``."""
     with transaction() as s:
         return dict(s.execute(select(Saga.id, Saga.tier_id).where(Saga.event_id == event_id)).all())
+
+
+def search(*, status: str | None = None, reason: str | None = None,
+           event_id: uuid.UUID | None = None, idle_minutes: int | None = None,
+           limit: int = 100) -> list[dict]:
+    """Newest first, filtered; ``idle_minutes``: no progress for at least that long."""
+    q = select(Saga).order_by(Saga.created_at.desc(), Saga.id.desc()).limit(limit)
+    if status:
+        q = q.where(Saga.status == status)
+    if reason:
+        q = q.where(Saga.reason == reason)
+    if event_id:
+        q = q.where(Saga.event_id == event_id)
+    if idle_minutes:
+        q = q.where(Saga.updated_at < utcnow() - timedelta(minutes=idle_minutes))
+    with transaction() as s:
+        return [_saga(x) for x in s.scalars(q)]

@@ -1,15 +1,12 @@
-"""Read-only figures of the saga record for operators: the dashboard and the metrics."""
+"""Read-only figures of the saga record for operators: the dashboard and the metrics
+(re-exported by ``queries``, the domain's public face for reads)."""
 from __future__ import annotations
-
-import uuid
-from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from contracts.statuses import SagaStatus, StepStatus
 from workers.db import is_postgres, transaction
 from workers.orchestration.models import OutboxMessage, Saga, SagaStep
-from workers.orchestration.queries import _saga
 from workers.steps import utcnow
 
 STATUSES = tuple(SagaStatus)
@@ -30,23 +27,6 @@ def counts_by_status_and_reason() -> list[tuple[str, str, int]]:
         rows = s.execute(select(Saga.status, Saga.reason, func.count())
                          .group_by(Saga.status, Saga.reason)).all()
     return [(status, reason or "", n) for status, reason, n in rows]
-
-
-def search(*, status: str | None = None, reason: str | None = None,
-           event_id: uuid.UUID | None = None, idle_minutes: int | None = None,
-           limit: int = 100) -> list[dict]:
-    """Newest first, filtered; ``idle_minutes``: no progress for at least that long."""
-    q = select(Saga).order_by(Saga.created_at.desc(), Saga.id.desc()).limit(limit)
-    if status:
-        q = q.where(Saga.status == status)
-    if reason:
-        q = q.where(Saga.reason == reason)
-    if event_id:
-        q = q.where(Saga.event_id == event_id)
-    if idle_minutes:
-        q = q.where(Saga.updated_at < utcnow() - timedelta(minutes=idle_minutes))
-    with transaction() as s:
-        return [_saga(x) for x in s.scalars(q)]
 
 
 def reasons() -> list[str]:

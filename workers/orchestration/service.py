@@ -218,7 +218,7 @@ def _after_step_failure(s, saga: Saga, failure: dict) -> OutboxMessage | None:
             and saga.status == SagaStatus.PENDING):
         saga.status, saga.reason = SagaStatus.CANCELED, reason
         return finished(s, saga, SagaStatus.CANCELED, saga.reason)
-    return _begin_compensation(s, saga, reason)
+    return begin_compensation(s, saga, reason)
 
 
 def handle_hold_expired(saga_id) -> None:
@@ -227,12 +227,12 @@ def handle_hold_expired(saga_id) -> None:
         saga = s.get(Saga, saga_id, with_for_update=True)
         if saga is None or saga.status in TERMINAL:
             return
-        message = _begin_compensation(s, saga, SagaReason.HOLD_EXPIRED)
+        message = begin_compensation(s, saga, SagaReason.HOLD_EXPIRED)
     if message is not None:
         publish(message, saga)
 
 
-def _begin_compensation(s, saga: Saga, reason: str) -> OutboxMessage | None:
+def begin_compensation(s, saga: Saga, reason: str) -> OutboxMessage | None:
     """Mark a saga compensating and queue its compensation (once); the outbox message."""
     if saga.status == SagaStatus.COMPENSATING:
         return None
@@ -286,7 +286,7 @@ def cancel_by_buyer(saga_id) -> str:
             raise SagaAlreadyConfirmed(f"saga {saga_id} is confirmed: it can no longer be canceled")
         if saga.status in SUPERSEDED:
             return saga.status
-        message = _begin_compensation(s, saga, SagaReason.BUYER_CANCELED)
+        message = begin_compensation(s, saga, SagaReason.BUYER_CANCELED)
     publish(message, saga)
     return SagaStatus.COMPENSATING
 
@@ -309,7 +309,7 @@ def cancel_sagas_of_event(event_id, *, after=None, batch: int = CANCEL_BATCH):
         if after is not None:
             q = q.where(Saga.id > after)
         sagas = list(s.scalars(q))
-        sent = [(_begin_compensation(s, saga, SagaReason.EVENT_CANCELED), saga) for saga in sagas]
+        sent = [(begin_compensation(s, saga, SagaReason.EVENT_CANCELED), saga) for saga in sagas]
         if len(sagas) == batch:
             outbox.add(s, "orchestration.cancel_event_sagas",
                        CancelEventSagas.build(event_id=event_id, after=sagas[-1].id))

@@ -25,7 +25,7 @@ from workers.celery_app import app
 from workers.db import transaction
 from workers.orchestration.completion import finished
 from workers.orchestration.models import OutboxMessage, Saga
-from workers.orchestration.service import _begin_compensation, publish
+from workers.orchestration.service import begin_compensation, publish
 from workers.steps import utcnow
 
 log = logging.getLogger(__name__)
@@ -101,4 +101,4 @@ def _handle(s, saga: Saga, budget: int, now) -> OutboxMessage | None:
         return finished(s, saga, SagaStatus.FAILED, saga.reason)
     log.warning("saga %s stuck in %s after %d re-drives: compensating", saga.id,
                 saga.status, budget)
-    return _begin_compensation(s, saga, SagaReason.TIMED_OUT)
+    return begin_compensation(s, saga, SagaReason.TIMED_OUT)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import redis
 from sqlalchemy import update
@@ -20,34 +20,17 @@ from contracts.statuses import TicketStatus
 from workers import runtime
 from workers import outbox
 from workers.db import transaction
-from workers.steps import DomainError, TransientError, utcnow
+from workers.steps import TransientError, utcnow
 from workers.tickets import codes
+from workers.tickets.errors import (
+    TicketAlreadyUsed, TicketForAnotherEvent, TicketVoid, UnknownTicketCode,
+)
 from workers.tickets.models import Ticket
 
 log = logging.getLogger(__name__)
 
 #: how long an event's arrivals are kept in Redis after the last one
 ARRIVALS_TTL = timedelta(days=30)
-
-
-class UnknownTicketCode(DomainError):
-    """The code is not one we signed (forged, mistyped, unsigned), or names no ticket."""
-
-
-class TicketAlreadyUsed(DomainError):
-    """The ticket was checked in before; ``used_at`` says when."""
-
-    def __init__(self, ticket_id: uuid.UUID, used_at: datetime):
-        super().__init__(f"this ticket was already checked in at {used_at.isoformat()}")
-        self.ticket_id, self.used_at = ticket_id, used_at
-
-
-class TicketVoid(DomainError):
-    """The ticket's purchase was canceled: it admits no one."""
-
-
-class TicketForAnotherEvent(DomainError):
-    pass
 
 
 def check_in(code: str, *, staff_id: uuid.UUID, event_id: uuid.UUID | None = None) -> dict:

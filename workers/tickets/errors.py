@@ -1,4 +1,9 @@
 """Refusals of the tickets domain."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
 from contracts.statuses import SagaReason
 from workers.steps import DomainError
 
@@ -54,3 +59,23 @@ class OrderLimitExceeded(DomainError):
 
 class EventStatusConflict(DomainError):
     """A change the event's lifecycle does not allow (a canceled event is final)."""
+
+
+class UnknownTicketCode(DomainError):
+    """The code is not one we signed (forged, mistyped, unsigned), or names no ticket."""
+
+
+class TicketAlreadyUsed(DomainError):
+    """The ticket was checked in before; ``used_at`` says when."""
+
+    def __init__(self, ticket_id: uuid.UUID, used_at: datetime):
+        super().__init__(f"this ticket was already checked in at {used_at.isoformat()}")
+        self.ticket_id, self.used_at = ticket_id, used_at
+
+
+class TicketVoid(DomainError):
+    """The ticket's purchase was canceled: it admits no one."""
+
+
+class TicketForAnotherEvent(DomainError):
+    pass

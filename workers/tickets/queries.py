@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 
 from contracts.statuses import HoldStatus
 from workers.db import reading, transaction
 from workers.steps import utcnow
 from workers.tickets import holds
+from workers.tickets.catalogue import LISTED, Filters, Viewer, may_see
+from workers.tickets.codes import qr_png  # noqa: F401  part of the public face
 from workers.tickets.models import Event, Hold, Ticket, Tier
 from workers.tickets.service import check_order, tier_and_event
 
@@ -109,3 +112,45 @@ def hold_counts() -> dict[str, int]:
                          .group_by(state)).all()
     found = dict(rows)
     return {k: found.get(k, 0) for k in ("live", "overdue", HoldStatus.EXPIRED)}
+
+
+def visible_event(event_id: uuid.UUID, viewer: Viewer) -> dict | None:
+    """The event with live availability, or ``None`` if it is not there for this viewer."""
+    with transaction() as s:
+        event = s.get(Event, event_id)
+        return _events(s, [event])[0] if event is not None and may_see(event, viewer) else None
+
+
+def list_events(viewer: Viewer, filters: Filters, *, limit: int,
+                after: tuple[datetime, uuid.UUID] | None = None) -> list[dict]:
+    """Soonest first (then by id), ``limit`` of them after the key ``after``.
+
+    ``filters.mine`` lists the viewer's own events, drafts included; otherwise admins see
+    every event and everyone else the catalogue (on sale or sold out). The other filters
+    narrow what the viewer may see: ``starts_from <= starts_at < starts_to``, ``venue``
+    (exact, any case), ``q`` (part of the name, any case), ``status``.
+    """
+    q = select(Event).order_by(Event.starts_at, Event.id).limit(limit)
+    if filters.mine:
+        q = q.where(Event.created_by == viewer.user_id)
+    elif viewer.role != "admin":
+        q = q.where(Event.status.in_(LISTED))
+    q = _narrowed(q, filters)
+    if after is not None:
+        q = q.where(tuple_(Event.starts_at, Event.id) > after)
+    with transaction() as s:
+        return _events(s, list(s.scalars(q)))
+
+
+def _narrowed(q, f: Filters):
+    if f.status is not None:
+        q = q.where(Event.status == f.status)
+    if f.starts_from is not None:
+        q = q.where(Event.starts_at >= f.starts_from)
+    if f.starts_to is not None:
+        q = q.where(Event.starts_at < f.starts_to)
+    if f.venue is not None:
+        q = q.where(func.lower(Event.venue) == f.venue.lower())
+    if f.q is not None:
+        q = q.where(Event.name.icontains(f.q, autoescape=True))
+    return q

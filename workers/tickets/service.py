@@ -27,6 +27,11 @@ from workers.tickets.errors import (
 )
 from workers.tickets.models import Event, Hold, Ticket, Tier
 
+# The domain's public face is this module, ``queries`` and ``errors``: what the gateway may
+# use of the other modules is re-exported from them.
+from workers.tickets.checkin import check_in  # noqa: F401
+from workers.tickets.models import MAX_PER_ORDER  # noqa: F401
+
 EVENT_OPTIONS = ("status", "hold_seconds", "sale_starts_at", "sale_ends_at")
 
 

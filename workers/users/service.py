@@ -17,6 +17,15 @@ from workers.users.errors import (
 )
 from workers.users.models import ApiKey, User
 
+# The domain's public face is this module, ``queries`` and ``errors``: what the gateway may
+# use of the other modules is re-exported from them.
+from workers.users.models import ROLES  # noqa: F401
+from workers.users.passwords import (  # noqa: F401  what a new password must be
+    MAX_LENGTH as PASSWORD_MAX_LENGTH, MIN_DISTINCT as PASSWORD_MIN_DISTINCT,
+    MIN_LENGTH as PASSWORD_MIN_LENGTH, problems as password_problems,
+)
+from workers.users.sessions import end_session, redeem, revoke  # noqa: F401
+
 API_KEY_PREFIX = "bo_"
 
 

@@ -1,4 +1,4 @@
-"""The servers a scenario runs on.
+"""The servers a scenario (or a test that stops its broker) runs on.
 
 ``SharedServices`` is a throwaway database and vhost on the shared local PostgreSQL and
 RabbitMQ (the test suite's provisioning), which are never stopped. A scenario that stops
@@ -18,8 +18,8 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from chaos.procs import Managed, free_port, run, wait_for
-from tests.support import services as shared
+from harness import services as shared
+from harness.processes import Managed, free_port, run, wait_for
 
 PG_BIN = Path(os.environ.get("CHAOS_PG_BIN", "/usr/lib/postgresql/15/bin"))
 RABBIT_SERVER = os.environ.get("CHAOS_RABBITMQ_SERVER", "/usr/lib/rabbitmq/bin/rabbitmq-server")

@@ -15,11 +15,9 @@ from pathlib import Path
 
 import requests
 
-from chaos.procs import ROOT, Managed, free_port, kill_group, run, wait_for
-from tests.support.processes import UNLIMITED
+from harness.processes import ROOT, Managed, free_port, kill_group, run, wait_for
+from harness.sagas import QUEUES
 
-QUEUES = ("tickets", "payments", "orchestration", "users")
-VENV_BIN = Path(sys.executable).parent
 READY = re.compile(r"@\S+ ready\.")
 
 
@@ -36,29 +34,6 @@ def procfile(path: Path = ROOT / "Procfile") -> dict:
 def from_procfile(name: str, env: dict, log: Path) -> Managed:
     """A Procfile process, run by ``sh -c 'exec …'`` so that its main process is ours."""
     return Managed(name, ["/bin/sh", "-c", "exec " + procfile()[name]], env, log)
-
-
-def stack_env(*, database_url: str, broker_url: str, redis_url: str, var_dir: Path,
-              **extra: str | None) -> dict:
-    """The environment of every process of one stack; ``None`` removes a variable."""
-    env = dict(os.environ)
-    for name in ("CELERY_RESULT_BACKEND", "BOXOFFICE_DUPLICATE_PUBLISH"):
-        env.pop(name, None)
-    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '/usr/bin:/bin')}"
-    env.update(DATABASE_URL=database_url, CELERY_BROKER_URL=broker_url, REDIS_URL=redis_url,
-               BOXOFFICE_VAR_DIR=str(var_dir), BOXOFFICE_ENV="development",
-               BOXOFFICE_FAULT_INJECTION="", PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1",
-               JWT_ACCESS_MINUTES="240", **UNLIMITED,
-               # a charge claim of a killed worker is taken over after 5 s, not 30
-               PAYMENT_CLAIM_LEASE_SECONDS="5",
-               # a line per task received: the harness counts deliveries in the logs
-               CELERY_TASK_LOG_LINES="true")
-    for name, value in extra.items():
-        if value is None:
-            env.pop(name, None)
-        else:
-            env[name] = value
-    return env
 
 
 def migrate(env: dict) -> None:
@@ -103,21 +78,15 @@ class Stack:
             self.wait_worker_ready(w, deadline - time.monotonic())
         wait_for(self._gateway_up, timeout=max(1, deadline - time.monotonic()),
                  what="the gateway to answer /healthz")
-        wait_for(lambda: "beat: Starting" in self.beat.log_text() or self._dead(self.beat),
+        wait_for(lambda: "beat: Starting" in self.beat.log_text() or self.beat.fail_if_exited(),
                  timeout=max(1, deadline - time.monotonic()), what="beat to start")
 
     def wait_worker_ready(self, w: Managed, timeout: float) -> None:
-        wait_for(lambda: READY.search(w.log_text()) or self._dead(w),
+        wait_for(lambda: READY.search(w.log_text()) or w.fail_if_exited(),
                  timeout=max(1, timeout), what=f"worker {w.name} to be ready")
 
-    @staticmethod
-    def _dead(p: Managed) -> bool:
-        if not p.alive:
-            raise RuntimeError(f"{p.name} exited at start: {p.log_text()[-2000:]}")
-        return False
-
     def _gateway_up(self) -> bool:
-        self._dead(self.gateway)
+        self.gateway.fail_if_exited()
         try:
             return requests.get(self.base_url + "/healthz", timeout=2).status_code == 200
         except requests.RequestException:

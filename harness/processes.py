@@ -1,5 +1,10 @@
 """Processes the harness starts: each in its own session, logged to a file, and always
-stopped by process group, whatever happens to the run (``stop_all`` runs at exit)."""
+stopped by process group, whatever happens to the run (``stop_all`` runs at exit).
+
+Used by the tests, the benchmarks and the chaos harness alike: ``Managed`` (any command),
+``Worker`` and ``Beat`` (a Celery process of ``workers``), ``wait_for``, ``free_port``,
+``run`` (a short command, waited for) and the lookups by process group or environment.
+"""
 from __future__ import annotations
 
 import atexit
@@ -8,15 +13,27 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
-
-from tests.support.processes import wait_for  # noqa: F401  re-exported for the harness
 
 ROOT = Path(__file__).resolve().parents[1]
 
 _started: list[Managed] = []
 _lock = threading.Lock()
+
+
+def wait_for(condition, *, timeout: float, interval: float = 0.05, what: str = "condition"):
+    """Poll ``condition`` until it returns something truthy; fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
 
 
 def free_port() -> int:
@@ -85,6 +102,13 @@ class Managed:
             f.seek(self._offset if since_start else 0)
             return f.read().decode(errors="replace")
 
+    def fail_if_exited(self) -> bool:
+        """``False`` while the process runs; once it has exited, raise with its log's tail
+        (a wait for it to come up fails at once)."""
+        if not self.alive:
+            raise RuntimeError(f"{self.name} exited: {self.log_text()[-2000:]}")
+        return False
+
     def members(self) -> list[int]:
         return group_members(self.proc.pid) if self.proc else []
 
@@ -114,6 +138,41 @@ class Managed:
             pass
 
 
+class CeleryProcess(Managed):
+    """A ``celery -A workers ...`` process, ready once ``ready_marker`` is in its log."""
+
+    ready_marker = ""
+
+    def __init__(self, name: str, args: list[str], env: dict, log: Path):
+        super().__init__(name, [sys.executable, "-m", "celery", "-A", "workers", *args], env, log)
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        wait_for(lambda: self.fail_if_exited() or self.ready_marker in self.log_text(),
+                 timeout=timeout, what=f"{self.name} to be ready")
+
+
+class Worker(CeleryProcess):
+    """A worker consuming one queue."""
+
+    def __init__(self, queue: str, env: dict, log_dir: Path, *, concurrency: int = 2, tag: str = ""):
+        name = f"{queue}{tag}@test"
+        super().__init__(name, ["worker", "-Q", queue, "-n", name, "-c", str(concurrency),
+                                "--loglevel", "INFO", "--without-mingle", "--without-gossip"],
+                         env, log_dir / f"worker-{queue}{tag}.log")
+        self.queue = queue
+        self.ready_marker = f"{name} ready."
+
+
+class Beat(CeleryProcess):
+    """The beat scheduler."""
+
+    ready_marker = "beat: Starting"
+
+    def __init__(self, env: dict, log_dir: Path):
+        super().__init__("beat", ["beat", "--loglevel", "INFO",
+                                  "-s", str(log_dir / "beat-schedule")], env, log_dir / "beat.log")
+
+
 def stop_all() -> None:
     """Stop every process this harness started, newest first."""
     with _lock:
@@ -136,3 +195,27 @@ def run(argv: list[str], *, env: dict | None = None, timeout: float = 120,
         raise RuntimeError(f"{' '.join(argv[:4])} … exited {done.returncode}: "
                            f"{(done.stderr or done.stdout).strip()[-1500:]}")
     return done
+
+
+def pids_with_env(name: str, value: str) -> list[int]:
+    """Processes whose environment has ``name=value``: every process of a stack started
+    with a unique value, however its supervisor grouped or re-parented them."""
+    marker = f"{name}={value}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if marker in (entry / "environ").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def kill_all_with_env(name: str, value: str) -> None:
+    for pid in pids_with_env(name, value):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

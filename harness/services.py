@@ -1,7 +1,8 @@
-"""Throwaway resources on the local RabbitMQ, PostgreSQL and Redis for one test run.
+"""Throwaway resources on the local RabbitMQ, PostgreSQL and Redis for one run (of the
+tests, a benchmark or a chaos scenario).
 
-Each run gets its own PostgreSQL database and its own RabbitMQ virtual host, so tests
-never touch a developer's data or queues, and drops both at the end.
+Each run gets its own PostgreSQL database and its own RabbitMQ virtual host, so it never
+touches a developer's data or queues, and drops both at the end.
 """
 from __future__ import annotations
 
