@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Iterator
 
 from datetime import timezone
@@ -116,6 +117,71 @@ def execute_alone(statement) -> int:
     with _engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT")
         return conn.execute(statement).rowcount
+
+
+@contextmanager
+def autocommit():
+    """A connection whose statements are each their own transaction (one round trip each on
+    PostgreSQL: no BEGIN, no COMMIT); on SQLite, one transaction around them."""
+    if engine().dialect.name != "postgresql":
+        with transaction() as s:
+            yield s.connection()
+        return
+    with _engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
+
+
+#: the open transaction of the saga step running in this context (see ``step_transaction``)
+_step: ContextVar[dict | None] = ContextVar("boxoffice_step", default=None)
+
+
+@contextmanager
+def one_step_transaction() -> Iterator[dict]:
+    """Inside, every ``step_transaction`` block joins one transaction, which is left open
+    for the caller to add to and commit (``commit_step``); rolled back if it does not."""
+    scope: dict = {"session": None}
+    token = _step.set(scope)
+    try:
+        yield scope
+    finally:
+        _step.reset(token)
+        s = scope.pop("session", None)
+        if s is not None:
+            s.close()  # not committed: rolled back
+
+
+def commit_step(scope: dict) -> None:
+    """Commit the step's transaction, if a block opened one."""
+    s = scope.pop("session", None)
+    if s is not None:
+        with s:
+            s.commit()
+
+
+@contextmanager
+def step_transaction() -> Iterator[Session]:
+    """The transaction of a saga step's own work. Outside a step task it is ``transaction``.
+    Inside one (``one_step_transaction``), blocks join one transaction that the task
+    commits after it wrote the step's outcome into it: the step and its record commit
+    together. An error inside a block rolls the whole transaction back."""
+    scope = _step.get()
+    if scope is None:
+        with transaction() as s:
+            yield s
+        return
+    s = scope.get("session")
+    if s is None:
+        engine()
+        s = scope["session"] = _sessions()
+        s.begin()
+    try:
+        yield s
+        s.flush()
+    except BaseException:
+        scope["session"] = None
+        s.close()
+        raise
 
 
 def is_postgres() -> bool:

@@ -7,6 +7,10 @@ transition commits (once per transition; a saga that fails and is later compensa
 """
 from __future__ import annotations
 
+import uuid
+
+from sqlalchemy import insert
+
 from contracts import SagaCompleted
 from workers.orchestration import canvas
 from workers.orchestration.models import OutboxMessage, Saga
@@ -15,16 +19,21 @@ from workers.steps import utcnow
 
 def finished(s, saga_or_id, status: str, reason: str | None = None, *,
              ticket_ids=()) -> OutboxMessage:
-    """The saga just reached ``status`` in this transaction: write its ``SagaCompleted``
-    to the outbox (the caller publishes the returned message after the commit)."""
-    saga = saga_or_id if isinstance(saga_or_id, Saga) else s.get(Saga, saga_or_id)
+    """The saga (a ``Saga``, a row with its ``id``, ``user_id``, ``amount_cents`` and
+    ``currency``, or its id) just reached ``status`` in this transaction: write its
+    ``SagaCompleted`` to the outbox (the caller publishes the returned message after the
+    commit)."""
+    saga = saga_or_id if hasattr(saga_or_id, "user_id") else s.get(Saga, saga_or_id)
     now = utcnow()
     payload = SagaCompleted.build(
         saga_id=saga.id, user_id=saga.user_id, status=status, reason=reason,
         amount_cents=saga.amount_cents, currency=saga.currency, ticket_ids=list(ticket_ids),
         completed_at=now)
-    message = OutboxMessage(saga_id=saga.id, kind="completed", payload=payload, created_at=now)
-    s.add(message)
+    message = OutboxMessage(id=uuid.uuid4(), saga_id=saga.id, kind="completed",
+                            payload=payload, created_at=now)
+    s.execute(insert(OutboxMessage.__table__).values(
+        id=message.id, saga_id=message.saga_id, kind=message.kind, payload=payload,
+        created_at=now))
     return message
 
 

@@ -8,8 +8,7 @@ import time
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import case, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from contracts import CancelEventSagas
@@ -21,16 +20,13 @@ from workers.orchestration.errors import (
     NOTHING_RESERVED, IdempotencyConflict, SagaAlreadyConfirmed, SagaFinished, SagaNotFound,
     reason_for,
 )
-from workers.orchestration.models import RANK, TERMINAL, OutboxMessage, Saga, SagaStep
+from workers.orchestration.models import TERMINAL, OutboxMessage, Saga
+from workers.orchestration.recording import record_outcome_in, upsert_step
 from workers.steps import utcnow
 
 log = logging.getLogger(__name__)
 
 SUPERSEDED = ("compensating", "canceled", "failed")
-STEP_ORDER = {"reserve": 0, "charge": 1, "confirm": 2, "refund": 3, "release": 4}
-#: what each outcome event means for the saga
-OUTCOME_STATUS = {"SeatsReserved": "reserved", "PaymentCaptured": "paid",
-                  "SeatsConfirmed": "confirmed", "PaymentRefunded": None, "SeatsReleased": "canceled"}
 
 
 def request_hash(body: dict) -> str:
@@ -136,50 +132,14 @@ def relay_outbox(*, older_than_seconds: float = 2.0, batch: int = 500) -> int:
     return sent
 
 
-def _upsert_step(s, saga_id, *, name, status, attempts, started_at, finished_at, error=None):
-    values = dict(saga_id=saga_id, name=name, position=STEP_ORDER[name], status=status,
-                  attempts=attempts, started_at=started_at, finished_at=finished_at, error=error)
-    dialect = postgresql if s.bind.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(SagaStep).values(**values)
-    s.execute(stmt.on_conflict_do_update(
-        index_elements=["saga_id", "name"],
-        set_={k: v for k, v in values.items() if k not in ("saga_id", "name")}))
-
-
 def record_outcome(event: dict) -> None:
-    """Write a step's outcome event into the saga record; publish its ``SagaCompleted``
+    """Write a step's outcome event into the saga record in a transaction of its own (a
+    step task writes it inside its own: ``recording``); publish its ``SagaCompleted``
     after the commit if the outcome ended the saga."""
-    completed = _record_outcome(event)
+    with transaction() as s:
+        completed = record_outcome_in(s, event)
     if completed is not None:
         publish(completed, None)
-
-
-def _record_outcome(event: dict) -> OutboxMessage | None:
-    """The step, and the saga's status moved forward (never back) with its progress in
-    one UPDATE; the saga's ``SagaCompleted`` if that UPDATE ended it."""
-    step = event["step"]
-    saga_id = event["saga_id"]
-    status = OUTCOME_STATUS[event["contract"]]
-    values = {"updated_at": utcnow()}  # the watchdog's measure of life
-    if event.get("amount_cents") is not None:  # SeatsReserved, SeatsConfirmed
-        values.update(amount_cents=event["amount_cents"], currency=event["currency"])
-    if status is not None:
-        before = (["compensating"] if status == "canceled"
-                  else [k for k, rank in RANK.items() if rank < RANK[status]])
-        values["status"] = case((Saga.status.in_(before), status), else_=Saga.status)
-    saga = (update(Saga).where(Saga.id == saga_id, Saga.status.notin_(TERMINAL))
-            .values(**values))
-    with transaction() as s:
-        # the step row first, then the saga row, always in this order: two deliveries of
-        # one step recording at once wait for each other instead of deadlocking
-        _upsert_step(s, saga_id, name=step["name"], status="succeeded",
-                     attempts=step["attempts"], started_at=step["started_at"],
-                     finished_at=step["finished_at"])
-        row = s.execute(saga.returning(Saga.status, Saga.reason)).first()
-        if row is not None and row.status in TERMINAL:  # it was not terminal before
-            return finished(s, saga_id, row.status, row.reason,
-                            ticket_ids=event.get("ticket_ids") or ())
-    return None
 
 
 def handle_step_failure(failure: dict) -> None:
@@ -198,7 +158,7 @@ def handle_step_failure(failure: dict) -> None:
 
 def _after_step_failure(s, saga: Saga, failure: dict) -> OutboxMessage | None:
     step, error_type = failure["step"], failure["error_type"]
-    _upsert_step(s, saga.id, name=step, status="failed", attempts=failure["attempts"],
+    upsert_step(s, saga.id, name=step, status="failed", attempts=failure["attempts"],
                  started_at=None, finished_at=failure["failed_at"],
                  error=f"{error_type}: {failure['message']}")
     saga.updated_at = utcnow()

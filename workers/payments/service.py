@@ -18,12 +18,14 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from settings import get_settings
-from workers.db import transaction
+from workers.db import autocommit, step_transaction, transaction
 from workers.payments import simulator
 from workers.payments.errors import (
     ChargeInFlight, InsufficientFunds, PaymentDeclined, PaymentProcessingError, SagaCompensated,
 )
 from workers.payments.models import Payment
+
+_PAYMENTS = Payment.__table__  # Core statements in the hot path
 from workers.steps import utcnow
 
 
@@ -33,17 +35,18 @@ def _find(s, saga_id, kind, *, lock=False) -> Payment | None:
 
 
 def _claim(saga_id, kind, status, amount_cents, currency) -> Payment | None:
-    """Insert the saga's ``kind`` row in one statement; ``None`` if one already exists."""
+    """Insert the saga's ``kind`` row in one statement (committed at once: a claim is seen
+    by every other delivery before the processor is asked); ``None`` if one exists."""
     row = Payment(id=uuid.uuid4(), saga_id=saga_id, kind=kind, status=status,
                   amount_cents=amount_cents, currency=currency, created_at=utcnow())
-    with transaction() as s:
-        dialect = postgresql if s.bind.dialect.name == "postgresql" else sqlite
-        inserted = s.execute(
-            dialect.insert(Payment).values(
+    with autocommit() as conn:
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        inserted = conn.execute(
+            dialect.insert(_PAYMENTS).values(
                 id=row.id, saga_id=saga_id, kind=kind, status=status,
                 amount_cents=amount_cents, currency=currency, created_at=row.created_at)
             .on_conflict_do_nothing(index_elements=["saga_id", "kind"])
-            .returning(Payment.id)).first()
+            .returning(_PAYMENTS.c.id)).first()
     return row if inserted else None
 
 
@@ -72,10 +75,8 @@ def charge(*, saga_id, payment_token: str, amount_cents: int, currency: str) -> 
     row = _claim(saga_id, "charge", "pending", amount_cents, currency)
     if row is None:
         with transaction() as s:
-            row = _find(s, saga_id, "charge")
+            row, refunding = _charge_and_refund(s, saga_id)
         if row.status != "pending":
-            with transaction() as s:
-                refunding = _refund_requested(s, row)
             return _captured(row, refunding)
         row = _take_over(row)
         recorded = simulator.lookup(saga_id)
@@ -99,7 +100,7 @@ def charge(*, saga_id, payment_token: str, amount_cents: int, currency: str) -> 
     return _settle(row, status, code)
 
 
-def _take_over(row: Payment) -> Payment:
+def _take_over(row):
     """Take a stale ``pending`` claim over (one taker wins); else wait for its claimer."""
     lease = timedelta(seconds=get_settings().payment_claim_lease_seconds)
     now = utcnow()
@@ -111,28 +112,31 @@ def _take_over(row: Payment) -> Payment:
             Payment.created_at == row.created_at).values(created_at=now)).rowcount
     if not taken:
         raise ChargeInFlight(f"charge of saga {row.saga_id} is being taken over")
-    row.created_at = now
     return row
 
 
-def _settle(row: Payment, status: str, code: str | None) -> dict:
-    with transaction() as s:
-        s.execute(update(Payment).where(Payment.id == row.id, Payment.status == "pending")
+def _settle(row, status: str, code: str | None) -> dict:
+    """Settle the claim (the step's own transaction, in which its outcome is recorded)."""
+    with step_transaction() as s:
+        s.execute(update(_PAYMENTS).where(_PAYMENTS.c.id == row.id,
+                                          _PAYMENTS.c.status == "pending")
                   .values(status=status, decline_code=code))
-        row = _find(s, row.saga_id, "charge")  # what was recorded, whoever settled it
-        refunding = _refund_requested(s, row)
-    return _captured(row, refunding)  # outside the transaction: it must not roll back a record
+        row, refunding = _charge_and_refund(s, row.saga_id)  # whoever settled it
+    return _captured(row, refunding)  # outside the block: it must not roll back a record
 
 
-def _refund_requested(s, charged: Payment) -> bool:
-    """A refund waits for (or has returned) this successful charge: the saga is being undone."""
-    return charged.status == "succeeded" and _find(s, charged.saga_id, "refund") is not None
+def _charge_and_refund(s, saga_id):
+    """The saga's charge row as recorded, and whether a refund waits for (or has returned)
+    it when it succeeded: the saga is being undone. One query."""
+    rows = {r.kind: r for r in s.execute(select(_PAYMENTS).where(_PAYMENTS.c.saga_id == saga_id))}
+    charged = rows["charge"]
+    return charged, charged.status == "succeeded" and "refund" in rows
 
 
 def refund(*, saga_id) -> dict:
     """Refund a saga's successful charge once; with no charge, make sure none can follow."""
     _claim(saga_id, "charge", "voided", 0, "XXX")  # with no charge yet, none can follow
-    with transaction() as s:
+    with step_transaction() as s:
         charged = _find(s, saga_id, "charge", lock=True)
         if charged.status == "succeeded":
             _settle_refund(s, charged)
@@ -144,7 +148,7 @@ def refund(*, saga_id) -> dict:
                           currency=charged.currency, created_at=utcnow()))
     if charged.status == "pending":  # raised after the commit, which keeps the request
         raise ChargeInFlight(f"charge of saga {saga_id} is still in flight")
-    with transaction() as s:
+    with step_transaction() as s:
         done = _find(s, saga_id, "refund")
     return {"saga_id": saga_id, "refunded_cents": done.amount_cents if done else 0}
 

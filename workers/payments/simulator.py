@@ -18,7 +18,7 @@ import time
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from workers.db import transaction
+from workers.db import autocommit, transaction
 from workers.payments.errors import (
     InsufficientFunds, PaymentDeclined, PaymentProcessingError, UnknownPaymentToken,
 )
@@ -53,18 +53,14 @@ def authorize(token: str, amount_cents: int, *, latency_ms: int = 0,
 
 def charge(idempotency_key, token: str, amount_cents: int, currency: str, *,
            latency_ms: int = 0, slow_tokens: bool = False) -> None:
-    """Capture once per key: return if captured, raise the decline; a repeat answers the first."""
-    key = str(idempotency_key)
-    if lookup(key) is None:
-        try:
-            authorize(token, amount_cents, latency_ms=latency_ms, slow_tokens=slow_tokens)
-            outcome, code = "succeeded", None
-        except PaymentDeclined as exc:
-            outcome, code = "declined", str(exc.args[0]) if exc.args else "declined"
-        first = _record(key, token, amount_cents, currency, outcome, code, calls=1)
-    else:
-        first = _record(key, token, amount_cents, currency, "replayed", None, calls=1)
-    _answer(first)
+    """Capture once per key: return if captured, raise the decline; a repeat answers the first
+    (the ledger keeps the first outcome and counts the call)."""
+    try:
+        authorize(token, amount_cents, latency_ms=latency_ms, slow_tokens=slow_tokens)
+        outcome, code = "succeeded", None
+    except PaymentDeclined as exc:
+        outcome, code = "declined", str(exc.args[0]) if exc.args else "declined"
+    _answer(_record(str(idempotency_key), token, amount_cents, currency, outcome, code, calls=1))
 
 
 def lookup(idempotency_key) -> dict | None:
@@ -84,14 +80,15 @@ def ledger(idempotency_keys=None) -> list[dict]:
 
 
 def _record(key, token, amount_cents, currency, outcome, code, *, calls) -> dict:
-    """Insert the key's first outcome, or count one more call of it; the first outcome."""
-    with transaction() as s:
-        dialect = postgresql if s.bind.dialect.name == "postgresql" else sqlite
+    """Insert the key's first outcome, or count one more call of it; the first outcome.
+    One statement, committed by itself."""
+    with autocommit() as conn:
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
         t = ProcessorCharge.__table__
         stmt = dialect.insert(t).values(
             idempotency_key=key, token=token[:64], amount_cents=amount_cents, currency=currency,
             outcome=outcome, decline_code=code, calls=calls, created_at=utcnow())
-        row = s.execute(stmt.on_conflict_do_update(
+        row = conn.execute(stmt.on_conflict_do_update(
             index_elements=["idempotency_key"], set_={"calls": t.c.calls + 1})
             .returning(t.c.outcome, t.c.decline_code)).one()
     return {"outcome": row.outcome, "decline_code": row.decline_code}

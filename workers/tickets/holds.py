@@ -13,12 +13,29 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from workers.db import transaction
 from workers.steps import utcnow
 from workers.tickets.models import Hold, Tier
 
 log = logging.getLogger(__name__)
+
+HOLDS = Hold.__table__
+
+
+def insert(s, hold: dict) -> bool:
+    """Insert the hold unless the saga has one (waiting for a racing one to commit)."""
+    dialect = postgresql if s.bind.dialect.name == "postgresql" else sqlite
+    return s.execute(dialect.insert(HOLDS).values(**hold)
+                     .on_conflict_do_nothing(index_elements=["saga_id"])
+                     .returning(HOLDS.c.id)).first() is not None
+
+
+def of_saga(s, saga_id):
+    """The saga's hold (a mapping of its columns), or ``None``."""
+    row = s.execute(select(HOLDS).where(HOLDS.c.saga_id == saga_id)).first()
+    return None if row is None else row._mapping
 
 
 def reclaim_overdue(s, *, tier_id=None, limit: int = 500) -> int:

@@ -10,16 +10,16 @@ import os
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 
 from contracts import CancelEventSagas
 from settings import CRASH_CONFIRM_TIER, FAIL_CONFIRM_TIER, get_settings
 from workers import outbox
-from workers.db import transaction
+from workers.db import step_transaction, transaction
 from workers.tickets import codes, holds, lifecycle
-from workers.steps import utcnow
+from workers.steps import DomainError, utcnow
 from workers.tickets.errors import (
     EventNotFound, EventNotOnSale, HoldExpired, HoldNotFound, HoldReleased, InjectedFault,
     NotAllowed, OrderLimitExceeded, SoldOut, TierNotFound,
@@ -108,35 +108,49 @@ def _edit_tier(s, event_id, t: dict) -> None:
 
 def reserve_seats(*, saga_id, user_id, event_id, tier_id, quantity) -> dict:
     """Hold ``quantity`` seats of a tier for a saga; repeating it returns the same hold."""
-    try:
-        with transaction() as s:
-            existing = s.scalar(select(Hold).where(Hold.saga_id == saga_id))
-            if existing is not None:
-                return _reserved(existing)
-            tier, event = tier_and_event(s, tier_id, event_id)
+    with step_transaction() as s:
+        try:
+            terms = _terms_of(s, tier_id, event_id)
             now = utcnow()
-            check_order(tier, event, quantity, now)
-            # The hold goes in first: a duplicate delivery of this step waits on its unique
-            # saga_id and then finds it, instead of racing for seats and reading SoldOut.
-            hold = Hold(saga_id=saga_id, user_id=user_id, tier_id=tier_id, quantity=quantity,
-                        amount_cents=tier.price_cents * quantity, currency=tier.currency,
-                        status="held", created_at=now,
-                        expires_at=now + timedelta(seconds=event.hold_seconds))
-            s.add(hold)
-            s.flush()
-            # Seats of overdue holds are free: reclaim them, then try once more.
-            if _take(s, tier_id, quantity) or (holds.reclaim_overdue(s, tier_id=tier_id)
-                                               and _take(s, tier_id, quantity)):
-                return _reserved(hold)
-            # Sold out. The hold is kept, empty and "refused", so that a later delivery of
-            # this step (when seats may have come back) refuses too instead of reserving
-            # for a saga that is already canceled.
-            hold.status, hold.quantity, hold.amount_cents = "refused", 0, 0
-        raise SoldOut(f"fewer than {quantity} seats left of tier {tier_id}")
-    except IntegrityError:
-        # A duplicate delivery of this step committed first; its hold is the answer.
-        with transaction() as s:
-            return _reserved(s.scalar(select(Hold).where(Hold.saga_id == saga_id)))
+            check_order(terms, terms, quantity, now)
+        except DomainError:  # a repeat of a reserve made before this changed is answered
+            held = holds.of_saga(s, saga_id)
+            if held is None:
+                raise
+            return _reserved(held)
+        hold = dict(id=uuid.uuid4(), saga_id=saga_id, user_id=user_id, tier_id=tier_id,
+                    quantity=quantity, amount_cents=terms.price_cents * quantity,
+                    currency=terms.currency, status="held", created_at=now,
+                    expires_at=now + timedelta(seconds=terms.hold_seconds))
+        # The hold goes in first: a duplicate delivery of this step waits on its unique
+        # saga_id and then finds it, instead of racing for seats and reading SoldOut.
+        if not holds.insert(s, hold):
+            return _reserved(holds.of_saga(s, saga_id))
+        # Seats of overdue holds are free: reclaim them, then try once more. The tier's
+        # row is locked from here until the commit.
+        if _take(s, tier_id, quantity) or (holds.reclaim_overdue(s, tier_id=tier_id)
+                                           and _take(s, tier_id, quantity)):
+            return _reserved(hold)
+        # Sold out. The hold is kept, empty and "refused", so that a later delivery of
+        # this step (when seats may have come back) refuses too instead of reserving
+        # for a saga that is already canceled.
+        s.execute(update(_HOLDS).where(_HOLDS.c.id == hold["id"])
+                  .values(status="refused", quantity=0, amount_cents=0))
+    raise SoldOut(f"fewer than {quantity} seats left of tier {tier_id}")
+
+
+_HOLDS, _TIERS, _EVENTS = Hold.__table__, Tier.__table__, Event.__table__
+#: what a reserve needs of a tier and its event, in one row (``check_order`` reads both)
+_TERMS = (_TIERS.c.price_cents, _TIERS.c.currency, _TIERS.c.max_per_order, _EVENTS.c.status,
+          _EVENTS.c.sale_starts_at, _EVENTS.c.sale_ends_at, _EVENTS.c.hold_seconds)
+
+
+def _terms_of(s, tier_id, event_id):
+    row = s.execute(select(*_TERMS).join_from(_TIERS, _EVENTS, _EVENTS.c.id == _TIERS.c.event_id)
+                    .where(_TIERS.c.id == tier_id, _TIERS.c.event_id == event_id)).first()
+    if row is None:
+        raise TierNotFound(str(tier_id))
+    return row
 
 
 def tier_and_event(s, tier_id, event_id) -> tuple[Tier, Event]:
@@ -150,8 +164,9 @@ def tier_and_event(s, tier_id, event_id) -> tuple[Tier, Event]:
 
 
 def _take(s, tier_id, quantity) -> bool:
-    return s.execute(update(Tier).where(Tier.id == tier_id, Tier.available >= quantity)
-                     .values(available=Tier.available - quantity)).rowcount == 1
+    """The conditional UPDATE that takes seats: whether there were enough."""
+    return s.execute(update(_TIERS).where(_TIERS.c.id == tier_id, _TIERS.c.available >= quantity)
+                     .values(available=_TIERS.c.available - quantity)).rowcount == 1
 
 
 def check_order(tier: Tier, event: Event, quantity: int, now: datetime) -> None:
@@ -171,14 +186,15 @@ def check_on_sale(event: Event, now: datetime) -> None:
         raise EventNotOnSale("sales have ended")
 
 
-def _reserved(hold: Hold) -> dict:
-    if hold.status == "refused":
-        raise SoldOut(f"seats for saga {hold.saga_id} were sold out")
-    if hold.status in ("released", "expired"):
-        raise HoldReleased(f"saga {hold.saga_id}'s seats were already given back")
-    return {"saga_id": hold.saga_id, "hold_id": hold.id, "quantity": hold.quantity,
-            "amount_cents": hold.amount_cents, "currency": hold.currency,
-            "expires_at": hold.expires_at}
+def _reserved(hold) -> dict:
+    """The reservation of a hold (a mapping of its columns), or its refusal."""
+    if hold["status"] == "refused":
+        raise SoldOut(f"seats for saga {hold['saga_id']} were sold out")
+    if hold["status"] in ("released", "expired"):
+        raise HoldReleased(f"saga {hold['saga_id']}'s seats were already given back")
+    return {"saga_id": hold["saga_id"], "hold_id": hold["id"], "quantity": hold["quantity"],
+            "amount_cents": hold["amount_cents"], "currency": hold["currency"],
+            "expires_at": hold["expires_at"]}
 
 
 def confirm_seats(*, saga_id) -> dict:
@@ -186,39 +202,48 @@ def confirm_seats(*, saga_id) -> dict:
 
     A hold past its expiry is not confirmed: its seats go back and the saga compensates.
     """
-    with transaction() as s:
-        hold = s.scalar(select(Hold).where(Hold.saga_id == saga_id).with_for_update())
+    with step_transaction() as s:
+        hold = s.execute(select(_HOLDS, _TIERS.c.event_id)
+                         .join_from(_HOLDS, _TIERS, _TIERS.c.id == _HOLDS.c.tier_id)
+                         .where(_HOLDS.c.saga_id == saga_id).with_for_update(of=_HOLDS)).first()
         if hold is None:
             raise HoldNotFound(str(saga_id))
-        if hold.status == "held" and hold.expires_at <= utcnow():
-            holds.expire(s, hold)
-            hold.expiry_sent_at = utcnow()  # this saga learns it from the error below
-        if hold.status == "expired":
-            expired = True
-        elif hold.status in ("released", "refused"):
+        status = hold.status
+        if status == "held" and hold.expires_at <= utcnow():
+            status = _expire(s, hold.id)
+        if status in ("released", "refused"):
             raise HoldReleased(str(saga_id))
-        else:
-            expired = False
-            if hold.status == "held":
-                _issue_tickets(s, hold)
-            ids = s.scalars(select(Ticket.id).where(Ticket.hold_id == hold.id).order_by(Ticket.id))
-            confirmed = {"saga_id": saga_id, "ticket_ids": list(ids),
-                         "amount_cents": hold.amount_cents, "currency": hold.currency}
-    if expired:  # raised after the commit, so that the expiry itself is kept
+        if status == "held":
+            ids = _issue_tickets(s, hold)
+        elif status == "confirmed":
+            ids = list(s.scalars(select(Ticket.id).where(Ticket.hold_id == hold.id)
+                                 .order_by(Ticket.id)))
+    if status == "expired":  # raised after the commit, so that the expiry itself is kept
         raise HoldExpired(f"the hold of saga {saga_id} expired before confirmation")
-    return confirmed
+    return {"saga_id": saga_id, "ticket_ids": ids, "amount_cents": hold.amount_cents,
+            "currency": hold.currency}
 
 
-def _issue_tickets(s, hold: Hold) -> None:
+def _expire(s, hold_id) -> str:
+    """Expire the locked hold now: this saga learns it from the error, none is sent."""
+    hold = s.get(Hold, hold_id)
+    holds.expire(s, hold)
+    hold.expiry_sent_at = utcnow()
+    return hold.status
+
+
+def _issue_tickets(s, hold) -> list:
+    """Confirm a locked held hold (a row, with its tier's ``event_id``): its tickets' ids."""
     _fail_if_injected(s, hold)
-    hold.status = "confirmed"
-    tier = s.get(Tier, hold.tier_id)
     now = utcnow()
-    for ticket_id in (uuid.uuid4() for _ in range(hold.quantity)):
-        s.add(Ticket(id=ticket_id, hold_id=hold.id, saga_id=hold.saga_id, owner_id=hold.user_id,
-                     event_id=tier.event_id, tier_id=tier.id,
-                     code=codes.new_code(ticket_id), status="valid", issued_at=now))
-    s.flush()
+    ids = sorted(uuid.uuid4() for _ in range(hold.quantity))
+    s.execute(update(_HOLDS).where(_HOLDS.c.id == hold.id).values(status="confirmed"))
+    if ids:
+        s.execute(insert(Ticket.__table__), [
+            dict(id=ticket_id, hold_id=hold.id, saga_id=hold.saga_id, owner_id=hold.user_id,
+                 event_id=hold.event_id, tier_id=hold.tier_id, code=codes.new_code(ticket_id),
+                 status="valid", issued_at=now) for ticket_id in ids])
+    return ids
 
 
 def _fail_if_injected(s, hold: Hold) -> None:
@@ -238,7 +263,7 @@ def release_seats(*, saga_id, user_id, tier_id) -> dict:
     late for this saga finds it and takes nothing.
     """
     try:
-        with transaction() as s:
+        with step_transaction() as s:
             hold = s.scalar(select(Hold).where(Hold.saga_id == saga_id).with_for_update())
             if hold is None:
                 now = utcnow()
@@ -249,7 +274,7 @@ def release_seats(*, saga_id, user_id, tier_id) -> dict:
             return _release(s, hold)
     except IntegrityError:
         # the reserve committed its hold meanwhile: release that
-        with transaction() as s:
+        with step_transaction() as s:
             hold = s.scalar(select(Hold).where(Hold.saga_id == saga_id).with_for_update())
             return _release(s, hold)
 
