@@ -152,11 +152,33 @@ def one_step_transaction() -> Iterator[dict]:
 
 
 def commit_step(scope: dict) -> None:
-    """Commit the step's transaction, if a block opened one."""
-    s = scope.pop("session", None)
-    if s is not None:
-        with s:
-            s.commit()
+    """Commit the step's transaction, if a block opened one; a decision left for last
+    (``decide_last``) is taken right before the commit, and its refusal raised after."""
+    s, decision = scope.pop("session", None), scope.pop("decision", None)
+    if s is None:
+        return
+    with s:
+        refusal = None
+        if decision is not None and not decision[0]():
+            decision[2].rollback()  # what was written since it was left for last
+            refusal = decision[1]()
+        s.commit()
+    if refusal is not None:
+        raise refusal
+
+
+def decide_last(s: Session, decide, refuse) -> bool | None:
+    """Run ``decide()`` -- the conditional write on a hot row that decides the step -- as
+    late as possible: inside a step task, as the last statement before the commit, after
+    the step's outcome is recorded, so the row stays locked for that statement and the
+    commit only. If it returns false, what was written after this call is undone and
+    ``refuse()`` records the refusal in ``s`` and returns the error the step raises.
+    Outside a step task it runs now: its result (the caller refuses)."""
+    scope = _step.get()
+    if scope is None or scope.get("session") is not s:
+        return decide()
+    scope["decision"] = (decide, refuse, s.begin_nested())
+    return None
 
 
 @contextmanager

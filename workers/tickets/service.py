@@ -17,7 +17,7 @@ from sqlalchemy.orm import lazyload
 from contracts import CancelEventSagas
 from settings import CRASH_CONFIRM_TIER, FAIL_CONFIRM_TIER, get_settings
 from workers import outbox
-from workers.db import step_transaction, transaction
+from workers.db import decide_last, step_transaction, transaction
 from workers.tickets import codes, holds, lifecycle
 from workers.steps import DomainError, utcnow
 from workers.tickets.errors import (
@@ -126,17 +126,26 @@ def reserve_seats(*, saga_id, user_id, event_id, tier_id, quantity) -> dict:
         # saga_id and then finds it, instead of racing for seats and reading SoldOut.
         if not holds.insert(s, hold):
             return _reserved(holds.of_saga(s, saga_id))
-        # Seats of overdue holds are free: reclaim them, then try once more. The tier's
-        # row is locked from here until the commit.
-        if _take(s, tier_id, quantity) or (holds.reclaim_overdue(s, tier_id=tier_id)
-                                           and _take(s, tier_id, quantity)):
-            return _reserved(hold)
-        # Sold out. The hold is kept, empty and "refused", so that a later delivery of
-        # this step (when seats may have come back) refuses too instead of reserving
-        # for a saga that is already canceled.
-        s.execute(update(_HOLDS).where(_HOLDS.c.id == hold["id"])
-                  .values(status="refused", quantity=0, amount_cents=0))
-    raise SoldOut(f"fewer than {quantity} seats left of tier {tier_id}")
+        # Seats of overdue holds are free: reclaim them, then try once more. The tier's row
+        # is locked from the UPDATE until the commit: it is left for last.
+        taken = decide_last(s, lambda: _take(s, tier_id, quantity)
+                            or bool(holds.reclaim_overdue(s, tier_id=tier_id)
+                                    and _take(s, tier_id, quantity)),
+                            lambda: _refuse(s, hold["id"], quantity, tier_id))
+        if taken is False:
+            _refuse(s, hold["id"], quantity, tier_id)
+    if taken is False:
+        raise SoldOut(f"fewer than {quantity} seats left of tier {tier_id}")
+    return _reserved(hold)
+
+
+def _refuse(s, hold_id, quantity, tier_id) -> SoldOut:
+    """Sold out. The hold is kept, empty and "refused", so that a later delivery of this
+    step (when seats may have come back) refuses too instead of reserving for a saga that
+    is already canceled."""
+    s.execute(update(_HOLDS).where(_HOLDS.c.id == hold_id)
+              .values(status="refused", quantity=0, amount_cents=0))
+    return SoldOut(f"fewer than {quantity} seats left of tier {tier_id}")
 
 
 _HOLDS, _TIERS, _EVENTS = Hold.__table__, Tier.__table__, Event.__table__
