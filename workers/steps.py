@@ -68,6 +68,8 @@ class ContractTask(Task):
     retry_jitter = True
     max_retries = get_settings().step_max_retries
     throws = (DomainError,)
+    #: Celery reprs every result for its success line (logged at DEBUG only): keep it short
+    resultrepr_maxsize = 200
 
     def __call__(self, *args, **kwargs):
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert
 
 from contracts import SagaCompleted
 from workers.orchestration import canvas
@@ -31,10 +31,13 @@ def finished(s, saga_or_id, status: str, reason: str | None = None, *,
         completed_at=now)
     message = OutboxMessage(id=uuid.uuid4(), saga_id=saga.id, kind="completed",
                             payload=payload, created_at=now)
-    s.execute(insert(OutboxMessage.__table__).values(
-        id=message.id, saga_id=message.saga_id, kind=message.kind, payload=payload,
-        created_at=now))
+    s.execute(_INSERT, dict(id=message.id, saga_id=message.saga_id, kind=message.kind,
+                            payload=payload, created_at=now))
     return message
+
+
+_INSERT = insert(OutboxMessage.__table__).values(
+    {c: bindparam(c) for c in ("id", "saga_id", "kind", "payload", "created_at")})
 
 
 def signature_of(message: OutboxMessage, saga: Saga | None):

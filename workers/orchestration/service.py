@@ -8,7 +8,7 @@ import time
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from contracts import CancelEventSagas
@@ -46,32 +46,48 @@ def start_purchase(*, user_id, event_id, tier_id, quantity, payment_token,
     try:
         with transaction() as s:
             if idempotency_key is not None:
-                first = s.scalar(select(Saga).where(Saga.user_id == user_id,
-                                                    Saga.idempotency_key == idempotency_key))
+                first = s.execute(_FIRST, {"user_id": user_id, "key": idempotency_key}).first()
                 if first is not None:
                     return _repeated(first, idempotency_key, digest)
             caps.check(s, user_id, quantity)
-            now = utcnow()
-            saga = Saga(user_id=user_id, status="pending", event_id=event_id, tier_id=tier_id,
-                        quantity=quantity, payment_token=payment_token, request_hash=digest,
-                        idempotency_key=idempotency_key, created_at=now, updated_at=now,
-                        traceparent=telemetry.current_traceparent())
-            s.add(saga)
-            s.flush()
-            message = OutboxMessage(saga_id=saga.id, kind="purchase", created_at=now)
-            s.add(message)
+            saga, message = _new_purchase(s, dict(
+                user_id=user_id, event_id=event_id, tier_id=tier_id, quantity=quantity,
+                payment_token=payment_token, request_hash=digest,
+                idempotency_key=idempotency_key))
     except IntegrityError:
         if idempotency_key is None:
             raise
         with transaction() as s:
-            first = s.scalar(select(Saga).where(Saga.user_id == user_id,
-                                                Saga.idempotency_key == idempotency_key))
+            first = s.execute(_FIRST, {"user_id": user_id, "key": idempotency_key}).first()
         return _repeated(first, idempotency_key, digest)
     publish(message, saga, retry=False)
     return saga.id, True
 
 
-def _repeated(first: Saga, idempotency_key: str, digest: str) -> tuple[uuid.UUID, bool]:
+_NEW_SAGA = ("id", "user_id", "status", "event_id", "tier_id", "quantity", "payment_token",
+             "request_hash", "idempotency_key", "created_at", "updated_at", "traceparent")
+_FIRST = (select(Saga.__table__.c.id, Saga.__table__.c.request_hash)
+          .where(Saga.__table__.c.user_id == bindparam("user_id"),
+                 Saga.__table__.c.idempotency_key == bindparam("key")))
+_INSERT_SAGA = insert(Saga.__table__).values({c: bindparam(c) for c in _NEW_SAGA})
+_INSERT_MESSAGE = insert(OutboxMessage.__table__).values(
+    {c: bindparam(c) for c in ("id", "saga_id", "kind", "created_at")})
+
+
+def _new_purchase(s, fields: dict) -> tuple[Saga, OutboxMessage]:
+    """Insert a pending saga and its purchase message (two Core statements: no unit of
+    work); the saga and the message as objects for the publish."""
+    now = utcnow()
+    saga = Saga(id=uuid.uuid4(), status="pending", created_at=now, updated_at=now,
+                traceparent=telemetry.current_traceparent(), **fields)
+    message = OutboxMessage(id=uuid.uuid4(), saga_id=saga.id, kind="purchase", created_at=now)
+    s.execute(_INSERT_SAGA, {c: getattr(saga, c) for c in _NEW_SAGA})
+    s.execute(_INSERT_MESSAGE, {c: getattr(message, c) for c in ("id", "saga_id", "kind",
+                                                                  "created_at")})
+    return saga, message
+
+
+def _repeated(first, idempotency_key: str, digest: str) -> tuple[uuid.UUID, bool]:
     if first.request_hash != digest:
         raise IdempotencyConflict(idempotency_key)
     return first.id, False

@@ -11,10 +11,11 @@ The processor is asked once per saga, by the claimer, with the saga id as idempo
 """
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from settings import get_settings
@@ -25,7 +26,12 @@ from workers.payments.errors import (
 )
 from workers.payments.models import Payment
 
-_PAYMENTS = Payment.__table__  # Core statements in the hot path
+# Core statements in the hot path, built once and executed with parameters
+_PAYMENTS = Payment.__table__
+_SETTLE = (update(_PAYMENTS).where(_PAYMENTS.c.id == bindparam("claim_id"),
+                                   _PAYMENTS.c.status == "pending")
+           .values(status=bindparam("settled"), decline_code=bindparam("code")))
+_OF_SAGA = select(_PAYMENTS).where(_PAYMENTS.c.saga_id == bindparam("saga_id"))
 from workers.steps import utcnow
 
 
@@ -40,14 +46,19 @@ def _claim(saga_id, kind, status, amount_cents, currency) -> Payment | None:
     row = Payment(id=uuid.uuid4(), saga_id=saga_id, kind=kind, status=status,
                   amount_cents=amount_cents, currency=currency, created_at=utcnow())
     with autocommit() as conn:
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        inserted = conn.execute(
-            dialect.insert(_PAYMENTS).values(
-                id=row.id, saga_id=saga_id, kind=kind, status=status,
-                amount_cents=amount_cents, currency=currency, created_at=row.created_at)
-            .on_conflict_do_nothing(index_elements=["saga_id", "kind"])
-            .returning(_PAYMENTS.c.id)).first()
+        inserted = conn.execute(_claim_statement(conn.dialect.name), dict(
+            id=row.id, saga_id=saga_id, kind=kind, status=status, amount_cents=amount_cents,
+            currency=currency, created_at=row.created_at)).first()
     return row if inserted else None
+
+
+@functools.cache
+def _claim_statement(dialect_name: str):
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    columns = ("id", "saga_id", "kind", "status", "amount_cents", "currency", "created_at")
+    return (dialect.insert(_PAYMENTS).values({c: bindparam(c) for c in columns})
+            .on_conflict_do_nothing(index_elements=["saga_id", "kind"])
+            .returning(_PAYMENTS.c.id))
 
 
 def _captured(p: Payment, refunding: bool = False) -> dict:
@@ -118,9 +129,7 @@ def _take_over(row):
 def _settle(row, status: str, code: str | None) -> dict:
     """Settle the claim (the step's own transaction, in which its outcome is recorded)."""
     with step_transaction() as s:
-        s.execute(update(_PAYMENTS).where(_PAYMENTS.c.id == row.id,
-                                          _PAYMENTS.c.status == "pending")
-                  .values(status=status, decline_code=code))
+        s.execute(_SETTLE, {"claim_id": row.id, "settled": status, "code": code})
         row, refunding = _charge_and_refund(s, row.saga_id)  # whoever settled it
     return _captured(row, refunding)  # outside the block: it must not roll back a record
 
@@ -128,7 +137,7 @@ def _settle(row, status: str, code: str | None) -> dict:
 def _charge_and_refund(s, saga_id):
     """The saga's charge row as recorded, and whether a refund waits for (or has returned)
     it when it succeeded: the saga is being undone. One query."""
-    rows = {r.kind: r for r in s.execute(select(_PAYMENTS).where(_PAYMENTS.c.saga_id == saga_id))}
+    rows = {r.kind: r for r in s.execute(_OF_SAGA, {"saga_id": saga_id})}
     charged = rows["charge"]
     return charged, charged.status == "succeeded" and "refund" in rows
 

@@ -10,9 +10,8 @@ import os
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import lazyload
 
 from contracts import CancelEventSagas
 from settings import CRASH_CONFIRM_TIER, FAIL_CONFIRM_TIER, get_settings
@@ -110,7 +109,7 @@ def reserve_seats(*, saga_id, user_id, event_id, tier_id, quantity) -> dict:
     """Hold ``quantity`` seats of a tier for a saga; repeating it returns the same hold."""
     with step_transaction() as s:
         try:
-            terms = _terms_of(s, tier_id, event_id)
+            terms = terms_of(s, tier_id, event_id)
             now = utcnow()
             check_order(terms, terms, quantity, now)
         except DomainError:  # a repeat of a reserve made before this changed is answered
@@ -154,28 +153,26 @@ _TERMS = (_TIERS.c.price_cents, _TIERS.c.currency, _TIERS.c.max_per_order, _EVEN
           _EVENTS.c.sale_starts_at, _EVENTS.c.sale_ends_at, _EVENTS.c.hold_seconds)
 
 
-def _terms_of(s, tier_id, event_id):
-    row = s.execute(select(*_TERMS).join_from(_TIERS, _EVENTS, _EVENTS.c.id == _TIERS.c.event_id)
-                    .where(_TIERS.c.id == tier_id, _TIERS.c.event_id == event_id)).first()
+# The hot path's statements are built once and executed with parameters.
+_TERMS_OF = (select(*_TERMS).join_from(_TIERS, _EVENTS, _EVENTS.c.id == _TIERS.c.event_id)
+             .where(_TIERS.c.id == bindparam("tier_id"), _TIERS.c.event_id == bindparam("event_id")))
+_TAKE = (update(_TIERS).where(_TIERS.c.id == bindparam("tier_id"),
+                              _TIERS.c.available >= bindparam("quantity"))
+         .values(available=_TIERS.c.available - bindparam("quantity")))
+
+
+def terms_of(s, tier_id, event_id):
+    """What ordering a tier's seats depends on, of the tier and its event, in one row;
+    ``TierNotFound`` unless the tier is that event's."""
+    row = s.execute(_TERMS_OF, {"tier_id": tier_id, "event_id": event_id}).first()
     if row is None:
         raise TierNotFound(str(tier_id))
     return row
 
 
-def tier_and_event(s, tier_id, event_id) -> tuple[Tier, Event]:
-    """A tier with its event, in one query; ``TierNotFound`` unless it is that event's."""
-    row = s.execute(select(Tier, Event).join(Event, Event.id == Tier.event_id)
-                    .where(Tier.id == tier_id, Tier.event_id == event_id)
-                    .options(lazyload(Event.tiers))).first()
-    if row is None:
-        raise TierNotFound(str(tier_id))
-    return row.Tier, row.Event
-
-
 def _take(s, tier_id, quantity) -> bool:
     """The conditional UPDATE that takes seats: whether there were enough."""
-    return s.execute(update(_TIERS).where(_TIERS.c.id == tier_id, _TIERS.c.available >= quantity)
-                     .values(available=_TIERS.c.available - quantity)).rowcount == 1
+    return s.execute(_TAKE, {"tier_id": tier_id, "quantity": quantity}).rowcount == 1
 
 
 def check_order(tier: Tier, event: Event, quantity: int, now: datetime) -> None:
@@ -212,9 +209,7 @@ def confirm_seats(*, saga_id) -> dict:
     A hold past its expiry is not confirmed: its seats go back and the saga compensates.
     """
     with step_transaction() as s:
-        hold = s.execute(select(_HOLDS, _TIERS.c.event_id)
-                         .join_from(_HOLDS, _TIERS, _TIERS.c.id == _HOLDS.c.tier_id)
-                         .where(_HOLDS.c.saga_id == saga_id).with_for_update(of=_HOLDS)).first()
+        hold = s.execute(_LOCK_HOLD, {"saga_id": saga_id}).first()
         if hold is None:
             raise HoldNotFound(str(saga_id))
         status = hold.status
@@ -233,6 +228,13 @@ def confirm_seats(*, saga_id) -> dict:
             "currency": hold.currency}
 
 
+_LOCK_HOLD = (select(_HOLDS, _TIERS.c.event_id)
+              .join_from(_HOLDS, _TIERS, _TIERS.c.id == _HOLDS.c.tier_id)
+              .where(_HOLDS.c.saga_id == bindparam("saga_id")).with_for_update(of=_HOLDS))
+_CONFIRM_HOLD = update(_HOLDS).where(_HOLDS.c.id == bindparam("hold_id")).values(status="confirmed")
+_ISSUE = insert(Ticket.__table__)
+
+
 def _expire(s, hold_id) -> str:
     """Expire the locked hold now: this saga learns it from the error, none is sent."""
     hold = s.get(Hold, hold_id)
@@ -246,9 +248,9 @@ def _issue_tickets(s, hold) -> list:
     _fail_if_injected(s, hold)
     now = utcnow()
     ids = sorted(uuid.uuid4() for _ in range(hold.quantity))
-    s.execute(update(_HOLDS).where(_HOLDS.c.id == hold.id).values(status="confirmed"))
+    s.execute(_CONFIRM_HOLD, {"hold_id": hold.id})
     if ids:
-        s.execute(insert(Ticket.__table__), [
+        s.execute(_ISSUE, [
             dict(id=ticket_id, hold_id=hold.id, saga_id=hold.saga_id, owner_id=hold.user_id,
                  event_id=hold.event_id, tier_id=hold.tier_id, code=codes.new_code(ticket_id),
                  status="valid", issued_at=now) for ticket_id in ids])
