@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Iterator
 
 from datetime import timezone
 from enum import StrEnum
 
-from sqlalchemy import DateTime, Enum, MetaData, create_engine, event
+from sqlalchemy import DateTime, Enum, MetaData, create_engine, event, text
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -127,6 +128,97 @@ def execute_alone(statement) -> int:
     with _engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT")
         return conn.execute(statement).rowcount
+
+
+@contextmanager
+def autocommit():
+    """A connection whose statements are each their own transaction (one round trip each on
+    PostgreSQL: no BEGIN, no COMMIT); on SQLite, one transaction around them."""
+    if engine().dialect.name != "postgresql":
+        with transaction() as s:
+            yield s.connection()
+        return
+    with _engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
+
+
+#: the open transaction of the saga step running in this context (see ``step_transaction``)
+_step: ContextVar[dict | None] = ContextVar("boxoffice_step", default=None)
+
+
+@contextmanager
+def one_step_transaction() -> Iterator[dict]:
+    """Inside, every ``step_transaction`` block joins one transaction, which is left open
+    for the caller to add to and commit (``commit_step``); rolled back if it does not."""
+    scope: dict = {"session": None}
+    token = _step.set(scope)
+    try:
+        yield scope
+    finally:
+        _step.reset(token)
+        s = scope.pop("session", None)
+        if s is not None:
+            s.close()  # not committed: rolled back
+
+
+def commit_step(scope: dict) -> None:
+    """Commit the step's transaction, if a block opened one; a decision left for last
+    (``decide_last``) is taken right before the commit, and its refusal raised after."""
+    s, decision = scope.pop("session", None), scope.pop("decision", None)
+    if s is None:
+        return
+    with s:
+        refusal = None
+        if decision is not None and not decision[0]():
+            # undo what was written since it was left for last (the savepoint is never
+            # released: the commit ends it, one round trip fewer)
+            s.execute(text("ROLLBACK TO SAVEPOINT step_decision"))
+            refusal = decision[1]()
+        s.commit()
+    if refusal is not None:
+        raise refusal
+
+
+def decide_last(s: Session, decide, refuse) -> bool | None:
+    """Run ``decide()`` -- the conditional write on a hot row that decides the step -- as
+    late as possible: inside a step task, as the last statement before the commit, after
+    the step's outcome is recorded, so the row stays locked for that statement and the
+    commit only. If it returns false, what was written after this call is undone and
+    ``refuse()`` records the refusal in ``s`` and returns the error the step raises.
+    Outside a step task it runs now: its result (the caller refuses)."""
+    scope = _step.get()
+    if scope is None or scope.get("session") is not s:
+        return decide()
+    s.flush()
+    s.execute(text("SAVEPOINT step_decision"))
+    scope["decision"] = (decide, refuse)
+    return None
+
+
+@contextmanager
+def step_transaction() -> Iterator[Session]:
+    """The transaction of a saga step's own work. Outside a step task it is ``transaction``.
+    Inside one (``one_step_transaction``), blocks join one transaction that the task
+    commits after it wrote the step's outcome into it: the step and its record commit
+    together. An error inside a block rolls the whole transaction back."""
+    scope = _step.get()
+    if scope is None:
+        with transaction() as s:
+            yield s
+        return
+    s = scope.get("session")
+    if s is None:
+        engine()
+        s = scope["session"] = _sessions()
+        s.begin()
+    try:
+        yield s
+        s.flush()
+    except BaseException:
+        scope["session"] = None
+        s.close()
+        raise
 
 
 def is_postgres() -> bool:

@@ -12,14 +12,14 @@ from datetime import datetime, timezone
 from typing import ClassVar
 
 from celery import Task
-from celery.exceptions import Reject
+from celery.exceptions import Reject, Retry
 from celery.utils.time import get_exponential_backoff_interval
 from marshmallow import ValidationError
 from kombu.exceptions import OperationalError as BrokerUnavailable
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from contracts.statuses import SagaReason
-from workers import runtime
+from workers import db, runtime
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +45,16 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-#: called with the outcome of every saga step, after the step committed, in the worker
-#: that ran it (see ``record_outcomes_with``)
+#: called with the outcome of every saga step and the step's open transaction, in the
+#: worker that ran it (see ``record_outcomes_with``)
 _outcome_recorders: list = []
 
 
 def record_outcomes_with(recorder) -> None:
-    """Have ``recorder(outcome)`` called with each step's outcome event before the chain
-    goes on: the saga record follows its steps without a message of its own."""
+    """Have ``recorder(outcome, session)`` called with each step's outcome event inside
+    the step's own transaction, before it commits and the chain goes on: the saga record
+    follows its steps without a message or a transaction of its own. It may return a
+    callable, called once that transaction has committed (to publish what it owes)."""
     if recorder not in _outcome_recorders:
         _outcome_recorders.append(recorder)
 
@@ -74,6 +76,8 @@ class ContractTask(Task):
     backoff_factor = 2
     retry_jitter = True
     throws = (DomainError,)
+    #: Celery reprs every result for its success line (logged at DEBUG only): keep it short
+    resultrepr_maxsize = 200
 
     @property
     def max_retries(self) -> int:
@@ -108,19 +112,45 @@ class ContractTask(Task):
         self.request.step_started_at = utcnow()
         # Not Task.__call__: it would push a fresh request without the delivery's id
         # and retry count, which retries and timing need.
-        outcome = self.run(*messages)
-        if self.step_name is not None and isinstance(outcome, dict):
-            self._record(outcome)
+        if self.step_name is None:
+            return self.run(*messages)
+        return self._run_step(messages)
+
+    def _run_step(self, messages):
+        """Run the step and record its outcome in ONE transaction: the domain's
+        ``step_transaction`` blocks and the recorders share it, and it commits once. What
+        a block kept before the step refused (a refused hold, an expiry) is committed
+        before the refusal is raised, as if the block had committed it."""
+        with db.one_step_transaction() as scope:
+            try:
+                outcome = self.run(*messages)
+            except Retry:
+                try:  # a retry is on its way already: it redoes what does not commit now
+                    db.commit_step(scope)
+                except TRANSIENT:
+                    log.warning("%s: a retry's transaction did not commit", self.name)
+                raise
+            except BaseException:
+                self._commit(scope, outcome=None)
+                raise
+            after_commit = self._commit(scope, outcome)
+        for publish in after_commit:
+            publish()
         return outcome
 
-    def _record(self, outcome: dict) -> None:
-        """Record the outcome; if that fails for now, the step is retried as a whole (it
-        is idempotent), so that no outcome goes unrecorded."""
+    def _commit(self, scope: dict, outcome) -> list:
+        """Record the outcome in the step's transaction and commit; if that fails for now,
+        the step is retried as a whole (it is idempotent), so no outcome goes unrecorded.
+        What to call once committed."""
+        after = []
         try:
-            for recorder in _outcome_recorders:
-                recorder(outcome)
+            if isinstance(outcome, dict) and "contract" in outcome and _outcome_recorders:
+                with db.step_transaction() as s:
+                    after = [recorder(outcome, s) for recorder in _outcome_recorders]
+            db.commit_step(scope)
         except TRANSIENT as exc:
             raise self.retry(exc=exc)
+        return [f for f in after if f is not None]
 
     def timing(self) -> dict:
         """The timing of the running step, for its outcome event."""

@@ -2,9 +2,9 @@
 
 A purchase is one chain across three queues, reserve -> charge -> confirm: three
 messages, with no hop back to orchestration. Each step's outcome is written into the saga
-record by the worker that ran the step, right after the step committed and before the
-chain goes on (``workers.steps.record_outcomes_with``), so the record needs no message of
-its own. Any failing step calls ``on_step_failed`` inside the failing worker, which
+record by the worker that ran the step, in the step's own transaction, before the chain
+goes on (``workers.steps.record_outcomes_with``), so the record needs no message or
+transaction of its own. Any failing step calls ``on_step_failed`` inside the failing worker, which
 cancels the saga or starts its compensation in reverse (or, if it cannot now, hands the
 failure to the orchestration queue).
 """

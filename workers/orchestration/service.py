@@ -8,8 +8,7 @@ import time
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import case, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from contracts import CancelEventSagas
@@ -23,17 +22,13 @@ from workers.orchestration.errors import (
     reason_for,
 )
 from workers.orchestration.lost_messages import only_its_message_failed, send_on
-from workers.orchestration.models import RANK, TERMINAL, OutboxMessage, Saga, SagaStep
+from workers.orchestration.models import TERMINAL, OutboxMessage, Saga
+from workers.orchestration.recording import record_outcome_in, upsert_step
 from workers.steps import utcnow
 
 log = logging.getLogger(__name__)
 
 SUPERSEDED = SagaStatus.undoing()
-STEP_ORDER = {name: position for position, name in enumerate(StepName)}
-#: what each outcome event means for the saga
-OUTCOME_STATUS = {"SeatsReserved": SagaStatus.RESERVED, "PaymentCaptured": SagaStatus.PAID,
-                  "SeatsConfirmed": SagaStatus.CONFIRMED, "PaymentRefunded": None,
-                  "SeatsReleased": SagaStatus.CANCELED}
 
 
 def request_hash(body: dict) -> str:
@@ -53,33 +48,49 @@ def start_purchase(*, user_id, event_id, tier_id, quantity, payment_token,
     try:
         with transaction() as s:
             if idempotency_key is not None:
-                first = s.scalar(select(Saga).where(Saga.user_id == user_id,
-                                                    Saga.idempotency_key == idempotency_key))
+                first = s.execute(_FIRST, {"user_id": user_id, "key": idempotency_key}).first()
                 if first is not None:
                     return _repeated(first, idempotency_key, digest)
             caps.check(s, user_id, quantity)
-            now = utcnow()
-            saga = Saga(user_id=user_id, status=SagaStatus.PENDING, event_id=event_id,
-                        tier_id=tier_id, quantity=quantity, payment_token=payment_token,
-                        request_hash=digest,
-                        idempotency_key=idempotency_key, created_at=now, updated_at=now,
-                        traceparent=telemetry.current_traceparent())
-            s.add(saga)
-            s.flush()
-            message = OutboxMessage(saga_id=saga.id, kind=OutboxKind.PURCHASE, created_at=now)
-            s.add(message)
+            saga, message = _new_purchase(s, dict(
+                user_id=user_id, event_id=event_id, tier_id=tier_id, quantity=quantity,
+                payment_token=payment_token, request_hash=digest,
+                idempotency_key=idempotency_key))
     except IntegrityError:
         if idempotency_key is None:
             raise
         with transaction() as s:
-            first = s.scalar(select(Saga).where(Saga.user_id == user_id,
-                                                Saga.idempotency_key == idempotency_key))
+            first = s.execute(_FIRST, {"user_id": user_id, "key": idempotency_key}).first()
         return _repeated(first, idempotency_key, digest)
     publish(message, saga, retry=False)
     return saga.id, True
 
 
-def _repeated(first: Saga, idempotency_key: str, digest: str) -> tuple[uuid.UUID, bool]:
+_NEW_SAGA = ("id", "user_id", "status", "event_id", "tier_id", "quantity", "payment_token",
+             "request_hash", "idempotency_key", "created_at", "updated_at", "traceparent")
+_FIRST = (select(Saga.__table__.c.id, Saga.__table__.c.request_hash)
+          .where(Saga.__table__.c.user_id == bindparam("user_id"),
+                 Saga.__table__.c.idempotency_key == bindparam("key")))
+_INSERT_SAGA = insert(Saga.__table__).values({c: bindparam(c) for c in _NEW_SAGA})
+_INSERT_MESSAGE = insert(OutboxMessage.__table__).values(
+    {c: bindparam(c) for c in ("id", "saga_id", "kind", "created_at")})
+
+
+def _new_purchase(s, fields: dict) -> tuple[Saga, OutboxMessage]:
+    """Insert a pending saga and its purchase message (two Core statements: no unit of
+    work); the saga and the message as objects for the publish."""
+    now = utcnow()
+    saga = Saga(id=uuid.uuid4(), status=SagaStatus.PENDING, created_at=now, updated_at=now,
+                traceparent=telemetry.current_traceparent(), **fields)
+    message = OutboxMessage(id=uuid.uuid4(), saga_id=saga.id, kind=OutboxKind.PURCHASE,
+                            created_at=now)
+    s.execute(_INSERT_SAGA, {c: getattr(saga, c) for c in _NEW_SAGA})
+    s.execute(_INSERT_MESSAGE, {c: getattr(message, c) for c in ("id", "saga_id", "kind",
+                                                                  "created_at")})
+    return saga, message
+
+
+def _repeated(first, idempotency_key: str, digest: str) -> tuple[uuid.UUID, bool]:
     if first.request_hash != digest:
         raise IdempotencyConflict(idempotency_key)
     return first.id, False
@@ -140,50 +151,14 @@ def relay_outbox(*, older_than_seconds: float = 2.0, batch: int = 500) -> int:
     return sent
 
 
-def _upsert_step(s, saga_id, *, name, status, attempts, started_at, finished_at, error=None):
-    values = dict(saga_id=saga_id, name=name, position=STEP_ORDER[name], status=status,
-                  attempts=attempts, started_at=started_at, finished_at=finished_at, error=error)
-    dialect = postgresql if s.bind.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(SagaStep).values(**values)
-    s.execute(stmt.on_conflict_do_update(
-        index_elements=["saga_id", "name"],
-        set_={k: v for k, v in values.items() if k not in ("saga_id", "name")}))
-
-
 def record_outcome(event: dict) -> None:
-    """Write a step's outcome event into the saga record; publish its ``SagaCompleted``
+    """Write a step's outcome event into the saga record in a transaction of its own (a
+    step task writes it inside its own: ``recording``); publish its ``SagaCompleted``
     after the commit if the outcome ended the saga."""
-    completed = _record_outcome(event)
+    with transaction() as s:
+        completed = record_outcome_in(s, event)
     if completed is not None:
         publish(completed, None)
-
-
-def _record_outcome(event: dict) -> OutboxMessage | None:
-    """The step, and the saga's status moved forward (never back) with its progress in
-    one UPDATE; the saga's ``SagaCompleted`` if that UPDATE ended it."""
-    step = event["step"]
-    saga_id = event["saga_id"]
-    status = OUTCOME_STATUS[event["contract"]]
-    values = {"updated_at": utcnow()}  # the watchdog's measure of life
-    if event.get("amount_cents") is not None:  # SeatsReserved, SeatsConfirmed
-        values.update(amount_cents=event["amount_cents"], currency=event["currency"])
-    if status is not None:
-        before = ([SagaStatus.COMPENSATING] if status == SagaStatus.CANCELED
-                  else [k for k, rank in RANK.items() if rank < RANK[status]])
-        values["status"] = case((Saga.status.in_(before), status), else_=Saga.status)
-    saga = (update(Saga).where(Saga.id == saga_id, Saga.status.notin_(TERMINAL))
-            .values(**values))
-    with transaction() as s:
-        # the step row first, then the saga row, always in this order: two deliveries of
-        # one step recording at once wait for each other instead of deadlocking
-        _upsert_step(s, saga_id, name=step["name"], status=StepStatus.SUCCEEDED,
-                     attempts=step["attempts"], started_at=step["started_at"],
-                     finished_at=step["finished_at"])
-        row = s.execute(saga.returning(Saga.status, Saga.reason)).first()
-        if row is not None and row.status in TERMINAL:  # it was not terminal before
-            return finished(s, saga_id, row.status, row.reason,
-                            ticket_ids=event.get("ticket_ids") or ())
-    return None
 
 
 def handle_step_failure(failure: dict) -> None:
@@ -204,7 +179,7 @@ def _after_step_failure(s, saga: Saga, failure: dict) -> OutboxMessage | None:
     step, error_type = failure["step"], failure["error_type"]
     if only_its_message_failed(s, saga, step, error_type):  # the step is done, not failed
         return send_on(s, saga, step)
-    _upsert_step(s, saga.id, name=step, status=StepStatus.FAILED, attempts=failure["attempts"],
+    upsert_step(s, saga.id, name=step, status=StepStatus.FAILED, attempts=failure["attempts"],
                  started_at=None, finished_at=failure["failed_at"],
                  error=f"{error_type}: {failure['message']}")
     saga.updated_at = utcnow()

@@ -7,7 +7,7 @@ from contracts import (
     CancelEventSagas, HoldExpired, PaymentCaptured, PaymentRefunded, SeatsConfirmed, SeatsReleased, SeatsReserved, StepFailed,
 )
 from workers.celery_app import app
-from workers.orchestration import service, watchdog
+from workers.orchestration import recording, service, watchdog
 from workers.orchestration.errors import reason_of
 from workers.steps import TRANSIENT, ContractTask, record_outcomes_with, utcnow
 
@@ -28,9 +28,12 @@ class StepOutcome:
         return cls.KINDS[kind].parse(message)
 
 
-def _record(outcome: dict) -> None:
-    if outcome.get("contract") in StepOutcome.KINDS:
-        service.record_outcome(StepOutcome.parse(outcome))
+def _record(outcome: dict, s):
+    """Record a step's outcome in the step's transaction ``s``; what to publish after."""
+    if outcome.get("contract") not in StepOutcome.KINDS:
+        return None
+    completed = recording.record_outcome_in(s, StepOutcome.parse(outcome))
+    return None if completed is None else (lambda: service.publish(completed, None))
 
 
 # Every worker imports this module: each records the outcomes of the steps it runs.

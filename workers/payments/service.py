@@ -11,21 +11,29 @@ The processor is asked once per saga, by the claimer, with the saga id as idempo
 """
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from contracts.statuses import PaymentKind, PaymentStatus, SagaPayment
 from workers import runtime
-from workers.db import transaction
+from workers.db import autocommit, step_transaction, transaction
 from workers.payments import simulator
 from workers.payments.errors import (
     ChargeInFlight, InsufficientFunds, PaymentDeclined, PaymentProcessingError, SagaCompensated,
 )
 from workers.payments.models import Payment
 from workers.steps import utcnow
+
+# Core statements in the hot path, built once and executed with parameters
+_PAYMENTS = Payment.__table__
+_SETTLE = (update(_PAYMENTS).where(_PAYMENTS.c.id == bindparam("claim_id"),
+                                   _PAYMENTS.c.status == PaymentStatus.PENDING)
+           .values(status=bindparam("settled"), decline_code=bindparam("code")))
+_OF_SAGA = select(_PAYMENTS).where(_PAYMENTS.c.saga_id == bindparam("saga_id"))
 
 
 def _find(s, saga_id, kind, *, lock=False) -> Payment | None:
@@ -34,18 +42,24 @@ def _find(s, saga_id, kind, *, lock=False) -> Payment | None:
 
 
 def _claim(saga_id, kind, status, amount_cents, currency) -> Payment | None:
-    """Insert the saga's ``kind`` row in one statement; ``None`` if one already exists."""
+    """Insert the saga's ``kind`` row in one statement (committed at once: a claim is seen
+    by every other delivery before the processor is asked); ``None`` if one exists."""
     row = Payment(id=uuid.uuid4(), saga_id=saga_id, kind=kind, status=status,
                   amount_cents=amount_cents, currency=currency, created_at=utcnow())
-    with transaction() as s:
-        dialect = postgresql if s.bind.dialect.name == "postgresql" else sqlite
-        inserted = s.execute(
-            dialect.insert(Payment).values(
-                id=row.id, saga_id=saga_id, kind=kind, status=status,
-                amount_cents=amount_cents, currency=currency, created_at=row.created_at)
-            .on_conflict_do_nothing(index_elements=["saga_id", "kind"])
-            .returning(Payment.id)).first()
+    with autocommit() as conn:
+        inserted = conn.execute(_claim_statement(conn.dialect.name), dict(
+            id=row.id, saga_id=saga_id, kind=kind, status=status, amount_cents=amount_cents,
+            currency=currency, created_at=row.created_at)).first()
     return row if inserted else None
+
+
+@functools.cache
+def _claim_statement(dialect_name: str):
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    columns = ("id", "saga_id", "kind", "status", "amount_cents", "currency", "created_at")
+    return (dialect.insert(_PAYMENTS).values({c: bindparam(c) for c in columns})
+            .on_conflict_do_nothing(index_elements=["saga_id", "kind"])
+            .returning(_PAYMENTS.c.id))
 
 
 def _captured(p: Payment, refunding: bool = False) -> dict:
@@ -73,10 +87,8 @@ def charge(*, saga_id, payment_token: str, amount_cents: int, currency: str) -> 
     row = _claim(saga_id, PaymentKind.CHARGE, PaymentStatus.PENDING, amount_cents, currency)
     if row is None:
         with transaction() as s:
-            row = _find(s, saga_id, PaymentKind.CHARGE)
+            row, refunding = _charge_and_refund(s, saga_id)
         if row.status != PaymentStatus.PENDING:
-            with transaction() as s:
-                refunding = _refund_requested(s, row)
             return _captured(row, refunding)
         row = _take_over(row)
         recorded = simulator.lookup(saga_id)
@@ -101,7 +113,7 @@ def charge(*, saga_id, payment_token: str, amount_cents: int, currency: str) -> 
     return _settle(row, status, code)
 
 
-def _take_over(row: Payment) -> Payment:
+def _take_over(row):
     """Take a stale ``pending`` claim over (one taker wins); else wait for its claimer."""
     lease = timedelta(seconds=runtime.settings().payment_claim_lease_seconds)
     now = utcnow()
@@ -113,31 +125,30 @@ def _take_over(row: Payment) -> Payment:
             Payment.created_at == row.created_at).values(created_at=now)).rowcount
     if not taken:
         raise ChargeInFlight(f"charge of saga {row.saga_id} is being taken over")
-    row.created_at = now
     return row
 
 
-def _settle(row: Payment, status: str, code: str | None) -> dict:
-    with transaction() as s:
-        s.execute(update(Payment).where(Payment.id == row.id,
-                                        Payment.status == PaymentStatus.PENDING)
-                  .values(status=status, decline_code=code))
-        row = _find(s, row.saga_id, PaymentKind.CHARGE)  # what was recorded, whoever settled it
-        refunding = _refund_requested(s, row)
-    return _captured(row, refunding)  # outside the transaction: it must not roll back a record
+def _settle(row, status: str, code: str | None) -> dict:
+    """Settle the claim (the step's own transaction, in which its outcome is recorded)."""
+    with step_transaction() as s:
+        s.execute(_SETTLE, {"claim_id": row.id, "settled": status, "code": code})
+        row, refunding = _charge_and_refund(s, row.saga_id)  # whoever settled it
+    return _captured(row, refunding)  # outside the block: it must not roll back a record
 
 
-def _refund_requested(s, charged: Payment) -> bool:
-    """A refund waits for (or has returned) this successful charge: the saga is being undone."""
-    return (charged.status == PaymentStatus.SUCCEEDED
-            and _find(s, charged.saga_id, PaymentKind.REFUND) is not None)
+def _charge_and_refund(s, saga_id):
+    """The saga's charge row as recorded, and whether a refund waits for (or has returned)
+    it when it succeeded: the saga is being undone. One query."""
+    rows = {r.kind: r for r in s.execute(_OF_SAGA, {"saga_id": saga_id})}
+    charged = rows[PaymentKind.CHARGE]
+    return charged, charged.status == PaymentStatus.SUCCEEDED and PaymentKind.REFUND in rows
 
 
 def refund(*, saga_id) -> dict:
     """Refund a saga's successful charge once; with no charge, make sure none can follow."""
     # with no charge yet, none can follow
     _claim(saga_id, PaymentKind.CHARGE, PaymentStatus.VOIDED, 0, "XXX")
-    with transaction() as s:
+    with step_transaction() as s:
         charged = _find(s, saga_id, PaymentKind.CHARGE, lock=True)
         if charged.status == PaymentStatus.SUCCEEDED:
             _settle_refund(s, charged)
@@ -151,7 +162,7 @@ def refund(*, saga_id) -> dict:
                           currency=charged.currency, created_at=utcnow()))
     if charged.status == PaymentStatus.PENDING:  # raised after the commit, which keeps the request
         raise ChargeInFlight(f"charge of saga {saga_id} is still in flight")
-    with transaction() as s:
+    with step_transaction() as s:
         done = _find(s, saga_id, PaymentKind.REFUND)
     return {"saga_id": saga_id, "refunded_cents": done.amount_cents if done else 0}
 

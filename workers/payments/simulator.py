@@ -13,13 +13,14 @@ outliving them). A repeat of a key answers the first outcome and captures nothin
 a transient failure records nothing, so a retry is a fresh attempt. The ledger's ``calls``
 counts the requests that reached the processor per key: what tests and chaos runs check.
 """
+import functools
 import time
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from contracts.statuses import ChargeOutcome
-from workers.db import transaction
+from workers.db import autocommit, transaction
 from workers.payments.errors import (
     InsufficientFunds, PaymentDeclined, PaymentProcessingError, UnknownPaymentToken,
 )
@@ -54,19 +55,14 @@ def authorize(token: str, amount_cents: int, *, latency_ms: int = 0,
 
 def charge(idempotency_key, token: str, amount_cents: int, currency: str, *,
            latency_ms: int = 0, slow_tokens: bool = False) -> None:
-    """Capture once per key: return if captured, raise the decline; a repeat answers the first."""
-    key = str(idempotency_key)
-    recorded = lookup(key)
-    if recorded is None:
-        try:
-            authorize(token, amount_cents, latency_ms=latency_ms, slow_tokens=slow_tokens)
-            outcome, code = ChargeOutcome.SUCCEEDED, None
-        except PaymentDeclined as exc:
-            outcome, code = ChargeOutcome.DECLINED, str(exc.args[0]) if exc.args else "declined"
-    else:  # a replay: only ``calls`` changes (the values are those already recorded)
-        outcome, code = recorded["outcome"], recorded["decline_code"]
-    first = _record(key, token, amount_cents, currency, outcome, code, calls=1)
-    _answer(first)
+    """Capture once per key: return if captured, raise the decline; a repeat answers the first
+    (the ledger keeps the first outcome and counts the call)."""
+    try:
+        authorize(token, amount_cents, latency_ms=latency_ms, slow_tokens=slow_tokens)
+        outcome, code = ChargeOutcome.SUCCEEDED, None
+    except PaymentDeclined as exc:
+        outcome, code = ChargeOutcome.DECLINED, str(exc.args[0]) if exc.args else "declined"
+    _answer(_record(str(idempotency_key), token, amount_cents, currency, outcome, code, calls=1))
 
 
 def lookup(idempotency_key) -> dict | None:
@@ -86,17 +82,25 @@ def ledger(idempotency_keys=None) -> list[dict]:
 
 
 def _record(key, token, amount_cents, currency, outcome, code, *, calls) -> dict:
-    """Insert the key's first outcome, or count one more call of it; the first outcome."""
-    with transaction() as s:
-        dialect = postgresql if s.bind.dialect.name == "postgresql" else sqlite
-        t = ProcessorCharge.__table__
-        stmt = dialect.insert(t).values(
+    """Insert the key's first outcome, or count one more call of it; the first outcome.
+    One statement, committed by itself."""
+    with autocommit() as conn:
+        row = conn.execute(_record_statement(conn.dialect.name), dict(
             idempotency_key=key, token=token[:64], amount_cents=amount_cents, currency=currency,
-            outcome=outcome, decline_code=code, calls=calls, created_at=utcnow())
-        row = s.execute(stmt.on_conflict_do_update(
-            index_elements=["idempotency_key"], set_={"calls": t.c.calls + 1})
-            .returning(t.c.outcome, t.c.decline_code)).one()
+            outcome=outcome, decline_code=code, calls=calls, created_at=utcnow())).one()
     return {"outcome": row.outcome, "decline_code": row.decline_code}
+
+
+@functools.cache
+def _record_statement(dialect_name: str):
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    t = ProcessorCharge.__table__
+    columns = ("idempotency_key", "token", "amount_cents", "currency", "outcome",
+               "decline_code", "calls", "created_at")
+    return (dialect.insert(t).values({c: bindparam(c) for c in columns})
+            .on_conflict_do_update(index_elements=["idempotency_key"],
+                                   set_={"calls": t.c.calls + 1})
+            .returning(t.c.outcome, t.c.decline_code))
 
 
 def _answer(recorded: dict) -> None:

@@ -10,9 +10,11 @@ happens after the expiry has committed.
 """
 from __future__ import annotations
 
+import functools
 import logging
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from contracts.statuses import HoldStatus
 from workers.db import transaction
@@ -20,6 +22,34 @@ from workers.steps import utcnow
 from workers.tickets.models import Hold, Tier
 
 log = logging.getLogger(__name__)
+
+HOLDS = Hold.__table__
+
+
+def insert(s, hold: dict) -> bool:
+    """Insert the hold (all its columns) unless the saga has one (waiting for a racing one
+    to commit)."""
+    return s.execute(_insert(s.bind.dialect.name), hold).first() is not None
+
+
+_NEW_HOLD = ("id", "saga_id", "user_id", "tier_id", "quantity", "amount_cents", "currency",
+             "status", "created_at", "expires_at")
+
+
+@functools.cache
+def _insert(dialect_name: str):
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return (dialect.insert(HOLDS).values({c: bindparam(c) for c in _NEW_HOLD})
+            .on_conflict_do_nothing(index_elements=["saga_id"]).returning(HOLDS.c.id))
+
+
+_OF_SAGA = select(HOLDS).where(HOLDS.c.saga_id == bindparam("saga_id"))
+
+
+def of_saga(s, saga_id):
+    """The saga's hold (a mapping of its columns), or ``None``."""
+    row = s.execute(_OF_SAGA, {"saga_id": saga_id}).first()
+    return None if row is None else row._mapping
 
 
 def reclaim_overdue(s, *, tier_id=None, limit: int = 500) -> int:

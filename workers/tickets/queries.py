@@ -13,7 +13,7 @@ from workers.tickets import holds
 from workers.tickets.catalogue import LISTED, Filters, Viewer, may_see
 from workers.tickets.codes import qr_png  # noqa: F401  part of the public face
 from workers.tickets.models import Event, Hold, Ticket, Tier
-from workers.tickets.service import check_order, tier_and_event
+from workers.tickets.service import check_order, terms_of
 
 
 def _tier(t: Tier, overdue: dict) -> dict:
@@ -41,9 +41,9 @@ def get_event(event_id: uuid.UUID) -> dict | None:
 def check_purchase(event_id: uuid.UUID, tier_id: uuid.UUID, quantity: int) -> None:
     """Raise ``TierNotFound``, ``EventNotOnSale`` or ``OrderLimitExceeded`` unless
     ``quantity`` seats of this event's tier may be ordered now."""
-    with reading() as s:  # one query: tier and event joined
-        tier, event = tier_and_event(s, tier_id, event_id)
-        check_order(tier, event, quantity, utcnow())
+    with reading() as s:  # one query: what an order needs of the tier and its event
+        terms = terms_of(s, tier_id, event_id)
+    check_order(terms, terms, quantity, utcnow())
 
 
 def _ticket(t: Ticket) -> dict:

@@ -10,17 +10,16 @@ import os
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import lazyload
 
 from contracts import CancelEventSagas
 from contracts.statuses import EventStatus, HoldStatus, TicketStatus
 from settings import CRASH_CONFIRM_TIER, FAIL_CONFIRM_TIER
 from workers import outbox, runtime
-from workers.db import transaction
+from workers.db import decide_last, step_transaction, transaction
 from workers.tickets import codes, holds, lifecycle
-from workers.steps import utcnow
+from workers.steps import DomainError, utcnow
 from workers.tickets.errors import (
     EventNotFound, EventNotOnSale, HoldLapsed, HoldNotFound, HoldReleased, InjectedFault,
     NotAllowed, OrderLimitExceeded, SoldOut, TierNotFound,
@@ -114,50 +113,72 @@ def _edit_tier(s, event_id, t: dict) -> None:
 
 def reserve_seats(*, saga_id, user_id, event_id, tier_id, quantity) -> dict:
     """Hold ``quantity`` seats of a tier for a saga; repeating it returns the same hold."""
-    try:
-        with transaction() as s:
-            existing = s.scalar(select(Hold).where(Hold.saga_id == saga_id))
-            if existing is not None:
-                return _reserved(existing)
-            tier, event = tier_and_event(s, tier_id, event_id)
+    with step_transaction() as s:
+        try:
+            terms = terms_of(s, tier_id, event_id)
             now = utcnow()
-            check_order(tier, event, quantity, now)
-            # The hold goes in first: a duplicate delivery of this step waits on its unique
-            # saga_id and then finds it, instead of racing for seats and reading SoldOut.
-            hold = Hold(saga_id=saga_id, user_id=user_id, tier_id=tier_id, quantity=quantity,
-                        amount_cents=tier.price_cents * quantity, currency=tier.currency,
-                        status=HoldStatus.HELD, created_at=now,
-                        expires_at=now + timedelta(seconds=event.hold_seconds))
-            s.add(hold)
-            s.flush()
-            # Seats of overdue holds are free: reclaim them, then try once more.
-            if _take(s, tier_id, quantity) or (holds.reclaim_overdue(s, tier_id=tier_id)
-                                               and _take(s, tier_id, quantity)):
-                return _reserved(hold)
-            # Sold out. The hold is kept, empty and "refused", so that a later delivery of
-            # this step (when seats may have come back) refuses too instead of reserving
-            # for a saga that is already canceled.
-            hold.status, hold.quantity, hold.amount_cents = HoldStatus.REFUSED, 0, 0
+            check_order(terms, terms, quantity, now)
+        except DomainError:  # a repeat of a reserve made before this changed is answered
+            held = holds.of_saga(s, saga_id)
+            if held is None:
+                raise
+            return _reserved(held)
+        hold = dict(id=uuid.uuid4(), saga_id=saga_id, user_id=user_id, tier_id=tier_id,
+                    quantity=quantity, amount_cents=terms.price_cents * quantity,
+                    currency=terms.currency, status=HoldStatus.HELD, created_at=now,
+                    expires_at=now + timedelta(seconds=terms.hold_seconds))
+        # The hold goes in first: a duplicate delivery of this step waits on its unique
+        # saga_id and then finds it, instead of racing for seats and reading SoldOut.
+        if not holds.insert(s, hold):
+            return _reserved(holds.of_saga(s, saga_id))
+        # Seats of overdue holds are free: reclaim them, then try once more. The tier's row
+        # is locked from the UPDATE until the commit: it is left for last.
+        taken = decide_last(s, lambda: _take(s, tier_id, quantity)
+                            or bool(holds.reclaim_overdue(s, tier_id=tier_id)
+                                    and _take(s, tier_id, quantity)),
+                            lambda: _refuse(s, hold["id"], quantity, tier_id))
+        if taken is False:
+            _refuse(s, hold["id"], quantity, tier_id)
+    if taken is False:
         raise SoldOut(f"fewer than {quantity} seats left of tier {tier_id}")
-    except IntegrityError:
-        # A duplicate delivery of this step committed first; its hold is the answer.
-        with transaction() as s:
-            return _reserved(s.scalar(select(Hold).where(Hold.saga_id == saga_id)))
+    return _reserved(hold)
 
 
-def tier_and_event(s, tier_id, event_id) -> tuple[Tier, Event]:
-    """A tier with its event, in one query; ``TierNotFound`` unless it is that event's."""
-    row = s.execute(select(Tier, Event).join(Event, Event.id == Tier.event_id)
-                    .where(Tier.id == tier_id, Tier.event_id == event_id)
-                    .options(lazyload(Event.tiers))).first()
+def _refuse(s, hold_id, quantity, tier_id) -> SoldOut:
+    """Sold out. The hold is kept, empty and "refused", so that a later delivery of this
+    step (when seats may have come back) refuses too instead of reserving for a saga that
+    is already canceled."""
+    s.execute(update(_HOLDS).where(_HOLDS.c.id == hold_id)
+              .values(status=HoldStatus.REFUSED, quantity=0, amount_cents=0))
+    return SoldOut(f"fewer than {quantity} seats left of tier {tier_id}")
+
+
+_HOLDS, _TIERS, _EVENTS = Hold.__table__, Tier.__table__, Event.__table__
+#: what a reserve needs of a tier and its event, in one row (``check_order`` reads both)
+_TERMS = (_TIERS.c.price_cents, _TIERS.c.currency, _TIERS.c.max_per_order, _EVENTS.c.status,
+          _EVENTS.c.sale_starts_at, _EVENTS.c.sale_ends_at, _EVENTS.c.hold_seconds)
+
+
+# The hot path's statements are built once and executed with parameters.
+_TERMS_OF = (select(*_TERMS).join_from(_TIERS, _EVENTS, _EVENTS.c.id == _TIERS.c.event_id)
+             .where(_TIERS.c.id == bindparam("tier_id"), _TIERS.c.event_id == bindparam("event_id")))
+_TAKE = (update(_TIERS).where(_TIERS.c.id == bindparam("tier_id"),
+                              _TIERS.c.available >= bindparam("quantity"))
+         .values(available=_TIERS.c.available - bindparam("quantity")))
+
+
+def terms_of(s, tier_id, event_id):
+    """What ordering a tier's seats depends on, of the tier and its event, in one row;
+    ``TierNotFound`` unless the tier is that event's."""
+    row = s.execute(_TERMS_OF, {"tier_id": tier_id, "event_id": event_id}).first()
     if row is None:
         raise TierNotFound(str(tier_id))
-    return row.Tier, row.Event
+    return row
 
 
 def _take(s, tier_id, quantity) -> bool:
-    return s.execute(update(Tier).where(Tier.id == tier_id, Tier.available >= quantity)
-                     .values(available=Tier.available - quantity)).rowcount == 1
+    """The conditional UPDATE that takes seats: whether there were enough."""
+    return s.execute(_TAKE, {"tier_id": tier_id, "quantity": quantity}).rowcount == 1
 
 
 def check_order(tier: Tier, event: Event, quantity: int, now: datetime) -> None:
@@ -177,14 +198,15 @@ def check_on_sale(event: Event, now: datetime) -> None:
         raise EventNotOnSale("sales have ended")
 
 
-def _reserved(hold: Hold) -> dict:
-    if hold.status == HoldStatus.REFUSED:
-        raise SoldOut(f"seats for saga {hold.saga_id} were sold out")
-    if hold.status in (HoldStatus.RELEASED, HoldStatus.EXPIRED):
-        raise HoldReleased(f"saga {hold.saga_id}'s seats were already given back")
-    return {"saga_id": hold.saga_id, "hold_id": hold.id, "quantity": hold.quantity,
-            "amount_cents": hold.amount_cents, "currency": hold.currency,
-            "expires_at": hold.expires_at}
+def _reserved(hold) -> dict:
+    """The reservation of a hold (a mapping of its columns), or its refusal."""
+    if hold["status"] == HoldStatus.REFUSED:
+        raise SoldOut(f"seats for saga {hold['saga_id']} were sold out")
+    if hold["status"] in (HoldStatus.RELEASED, HoldStatus.EXPIRED):
+        raise HoldReleased(f"saga {hold['saga_id']}'s seats were already given back")
+    return {"saga_id": hold["saga_id"], "hold_id": hold["id"], "quantity": hold["quantity"],
+            "amount_cents": hold["amount_cents"], "currency": hold["currency"],
+            "expires_at": hold["expires_at"]}
 
 
 def confirm_seats(*, saga_id) -> dict:
@@ -192,39 +214,54 @@ def confirm_seats(*, saga_id) -> dict:
 
     A hold past its expiry is not confirmed: its seats go back and the saga compensates.
     """
-    with transaction() as s:
-        hold = s.scalar(select(Hold).where(Hold.saga_id == saga_id).with_for_update())
+    with step_transaction() as s:
+        hold = s.execute(_LOCK_HOLD, {"saga_id": saga_id}).first()
         if hold is None:
             raise HoldNotFound(str(saga_id))
-        if hold.status == HoldStatus.HELD and hold.expires_at <= utcnow():
-            holds.expire(s, hold)
-            hold.expiry_sent_at = utcnow()  # this saga learns it from the error below
-        if hold.status == HoldStatus.EXPIRED:
-            expired = True
-        elif hold.status in (HoldStatus.RELEASED, HoldStatus.REFUSED):
+        status = hold.status
+        if status == HoldStatus.HELD and hold.expires_at <= utcnow():
+            status = _expire(s, hold.id)
+        if status in (HoldStatus.RELEASED, HoldStatus.REFUSED):
             raise HoldReleased(str(saga_id))
-        else:
-            expired = False
-            if hold.status == HoldStatus.HELD:
-                _issue_tickets(s, hold)
-            ids = s.scalars(select(Ticket.id).where(Ticket.hold_id == hold.id).order_by(Ticket.id))
-            confirmed = {"saga_id": saga_id, "ticket_ids": list(ids),
-                         "amount_cents": hold.amount_cents, "currency": hold.currency}
-    if expired:  # raised after the commit, so that the expiry itself is kept
+        if status == HoldStatus.HELD:
+            ids = _issue_tickets(s, hold)
+        elif status == HoldStatus.CONFIRMED:
+            ids = list(s.scalars(select(Ticket.id).where(Ticket.hold_id == hold.id)
+                                 .order_by(Ticket.id)))
+    if status == HoldStatus.EXPIRED:  # raised after the commit, so that the expiry itself is kept
         raise HoldLapsed(f"the hold of saga {saga_id} expired before confirmation")
-    return confirmed
+    return {"saga_id": saga_id, "ticket_ids": ids, "amount_cents": hold.amount_cents,
+            "currency": hold.currency}
 
 
-def _issue_tickets(s, hold: Hold) -> None:
+_LOCK_HOLD = (select(_HOLDS, _TIERS.c.event_id)
+              .join_from(_HOLDS, _TIERS, _TIERS.c.id == _HOLDS.c.tier_id)
+              .where(_HOLDS.c.saga_id == bindparam("saga_id")).with_for_update(of=_HOLDS))
+_CONFIRM_HOLD = (update(_HOLDS).where(_HOLDS.c.id == bindparam("hold_id"))
+                 .values(status=HoldStatus.CONFIRMED))
+_ISSUE = insert(Ticket.__table__)
+
+
+def _expire(s, hold_id) -> str:
+    """Expire the locked hold now: this saga learns it from the error, none is sent."""
+    hold = s.get(Hold, hold_id)
+    holds.expire(s, hold)
+    hold.expiry_sent_at = utcnow()
+    return hold.status
+
+
+def _issue_tickets(s, hold) -> list:
+    """Confirm a locked held hold (a row, with its tier's ``event_id``): its tickets' ids."""
     _fail_if_injected(s, hold)
-    hold.status = HoldStatus.CONFIRMED
-    tier = s.get(Tier, hold.tier_id)
     now = utcnow()
-    for ticket_id in (uuid.uuid4() for _ in range(hold.quantity)):
-        s.add(Ticket(id=ticket_id, hold_id=hold.id, saga_id=hold.saga_id, owner_id=hold.user_id,
-                     event_id=tier.event_id, tier_id=tier.id,
-                     code=codes.new_code(ticket_id), status=TicketStatus.VALID, issued_at=now))
-    s.flush()
+    ids = sorted(uuid.uuid4() for _ in range(hold.quantity))
+    s.execute(_CONFIRM_HOLD, {"hold_id": hold.id})
+    if ids:
+        s.execute(_ISSUE, [
+            dict(id=ticket_id, hold_id=hold.id, saga_id=hold.saga_id, owner_id=hold.user_id,
+                 event_id=hold.event_id, tier_id=hold.tier_id, code=codes.new_code(ticket_id),
+                 status=TicketStatus.VALID, issued_at=now) for ticket_id in ids])
+    return ids
 
 
 def _fail_if_injected(s, hold: Hold) -> None:
@@ -244,7 +281,7 @@ def release_seats(*, saga_id, user_id, tier_id) -> dict:
     late for this saga finds it and takes nothing.
     """
     try:
-        with transaction() as s:
+        with step_transaction() as s:
             hold = s.scalar(select(Hold).where(Hold.saga_id == saga_id).with_for_update())
             if hold is None:
                 now = utcnow()
@@ -255,7 +292,7 @@ def release_seats(*, saga_id, user_id, tier_id) -> dict:
             return _release(s, hold)
     except IntegrityError:
         # the reserve committed its hold meanwhile: release that
-        with transaction() as s:
+        with step_transaction() as s:
             hold = s.scalar(select(Hold).where(Hold.saga_id == saga_id).with_for_update())
             return _release(s, hold)
 

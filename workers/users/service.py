@@ -5,7 +5,7 @@ import secrets
 import uuid
 
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from contracts import AnonymiseUser
@@ -176,5 +176,8 @@ def api_key_client(key: str) -> str | None:
     if not key or not key.startswith(API_KEY_PREFIX) or len(key) > 100:
         return None
     with reading() as s:
-        return s.scalar(select(ApiKey.name).where(ApiKey.key_hash == _key_hash(key),
-                                                  ApiKey.revoked_at.is_(None)))
+        return s.scalar(_KEY_CLIENT, {"key_hash": _key_hash(key)})
+
+
+_KEY_CLIENT = select(ApiKey.__table__.c.name).where(
+    ApiKey.__table__.c.key_hash == bindparam("key_hash"), ApiKey.__table__.c.revoked_at.is_(None))

@@ -14,10 +14,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from workers.db import transaction
+from workers.db import reading, transaction
 from workers.steps import utcnow
 from workers.users.models import RevokedToken, User
 
@@ -37,19 +37,26 @@ class TokenState:
     token_revoked: bool = False
 
 
+_USERS, _REVOKED = User.__table__, RevokedToken.__table__
+#: the account's state and whether the token, or its session, was revoked: one row
+_TOKEN_STATE = select(
+    _USERS.c.is_active, _USERS.c.role, _USERS.c.token_generation,
+    exists().where(_REVOKED.c.jti == bindparam("jti")).label("token_revoked"),
+    exists().where(_REVOKED.c.jti == bindparam("family")).label("family_revoked"),
+).where(_USERS.c.id == bindparam("user_id"))
+
+
 def token_state(user_id: uuid.UUID, jti: str, family: str | None,
                 generation: int | None) -> TokenState:
-    keys = [jti] + ([family_key(family)] if family else [])
-    with transaction() as s:
-        user = s.execute(select(User.is_active, User.role, User.token_generation)
-                         .where(User.id == user_id)).first()
-        revoked = set(s.scalars(select(RevokedToken.jti).where(RevokedToken.jti.in_(keys))))
+    with reading() as s:  # one statement, in autocommit: every request asks it
+        user = s.execute(_TOKEN_STATE, {"user_id": user_id, "jti": jti,
+                                        "family": family_key(family) if family else None}).first()
     if user is None or not user.is_active:
         return TokenState(None, None, "the account is closed")
-    if jti in revoked:
+    if user.token_revoked:
         return TokenState(user.role, user.token_generation, "token has been revoked",
                           token_revoked=True)
-    if family is None or family_key(family) in revoked:
+    if family is None or user.family_revoked:
         return TokenState(user.role, user.token_generation, "this session has ended")
     if generation != user.token_generation:
         return TokenState(user.role, user.token_generation,

@@ -1,0 +1,84 @@
+"""The saga record of a step's outcome, written inside the step's own transaction.
+
+A step's outcome moves the saga forward (never back: ``pending < reserved < paid <
+confirmed``) and upserts its step row: two statements, in the transaction in which the
+step did its work, so the step and its record commit together (``workers.steps``). The
+outcome that ends the saga writes its ``SagaCompleted`` into the outbox there too.
+"""
+from __future__ import annotations
+
+import functools
+
+from sqlalchemy import bindparam, case, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from contracts.statuses import SagaStatus, StepName, StepStatus
+from workers.orchestration.completion import finished
+from workers.orchestration.models import RANK, TERMINAL, OutboxMessage, Saga, SagaStep
+from workers.steps import utcnow
+
+STEP_ORDER = {name: position for position, name in enumerate(StepName)}
+#: what each outcome event means for the saga
+OUTCOME_STATUS = {"SeatsReserved": SagaStatus.RESERVED, "PaymentCaptured": SagaStatus.PAID,
+                  "SeatsConfirmed": SagaStatus.CONFIRMED, "PaymentRefunded": None,
+                  "SeatsReleased": SagaStatus.CANCELED}
+#: the statuses an outcome may move a saga from (ranks only rise)
+_BEFORE = {status: ([SagaStatus.COMPENSATING] if status == SagaStatus.CANCELED
+                    else [k for k, rank in RANK.items() if rank < RANK[status]])
+           for status in OUTCOME_STATUS.values() if status is not None}
+# Core statements on the tables: the ORM's bulk machinery costs more than the statements
+_SAGAS, _STEPS = Saga.__table__, SagaStep.__table__
+_RETURNING = tuple(_SAGAS.c[name] for name in
+                   ("id", "user_id", "status", "reason", "amount_cents", "currency"))
+
+
+def upsert_step(s, saga_id, *, name, status, attempts, started_at, finished_at, error=None):
+    s.execute(_upsert(s.bind.dialect.name), dict(
+        saga_id=saga_id, name=name, position=STEP_ORDER[name], status=status,
+        attempts=attempts, started_at=started_at, finished_at=finished_at, error=error))
+
+
+@functools.cache
+def _upsert(dialect_name: str):
+    """The step row's upsert, built once (executed with its values as parameters)."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    stmt = dialect.insert(_STEPS).values({c: bindparam(c) for c in ("saga_id", "name", *_SET)})
+    return stmt.on_conflict_do_update(index_elements=["saga_id", "name"],
+                                      set_={c: stmt.excluded[c] for c in _SET})
+
+
+_SET = ("position", "status", "attempts", "started_at", "finished_at", "error")
+
+
+@functools.cache
+def _advance(status: str | None, priced: bool):
+    """The saga's UPDATE for an outcome meaning ``status``, built once: progress always, the
+    status only forward, the price if the outcome has one; what a terminal outcome needs."""
+    values = {"updated_at": bindparam("now")}  # the watchdog's measure of life
+    if priced:  # SeatsReserved, SeatsConfirmed
+        values.update(amount_cents=bindparam("amount_cents"), currency=bindparam("currency"))
+    if status is not None:
+        values["status"] = case((_SAGAS.c.status.in_(_BEFORE[status]), status),
+                                else_=_SAGAS.c.status)
+    return (update(_SAGAS).where(_SAGAS.c.id == bindparam("saga_id"),
+                                 _SAGAS.c.status.notin_(TERMINAL))
+            .values(**values).returning(*_RETURNING))
+
+
+def record_outcome_in(s, event: dict) -> OutboxMessage | None:
+    """The step, and the saga's status moved forward (never back) with its progress in
+    one UPDATE, in ``s``; the saga's ``SagaCompleted`` (to publish once ``s`` committed)
+    if that UPDATE ended it."""
+    step, saga_id = event["step"], event["saga_id"]
+    priced = event.get("amount_cents") is not None
+    # the step row first, then the saga row, always in this order: two deliveries of
+    # one step recording at once wait for each other instead of deadlocking
+    upsert_step(s, saga_id, name=step["name"], status=StepStatus.SUCCEEDED, attempts=step["attempts"],
+                started_at=step["started_at"], finished_at=step["finished_at"])
+    params = {"saga_id": saga_id, "now": utcnow()}
+    if priced:
+        params.update(amount_cents=event["amount_cents"], currency=event["currency"])
+    row = s.execute(_advance(OUTCOME_STATUS[event["contract"]], priced), params).first()
+    if row is not None and row.status in TERMINAL:  # it was not terminal before
+        return finished(s, row, row.status, row.reason, ticket_ids=event.get("ticket_ids") or ())
+    return None
