@@ -17,6 +17,7 @@ from enum import StrEnum
 from sqlalchemy import DateTime, Enum, MetaData, create_engine, event, text
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING = {
@@ -113,8 +114,7 @@ def reading() -> Iterator[Session]:
         with transaction() as s:
             yield s
         return
-    with _engine.connect() as conn:
-        conn.execution_options(isolation_level="AUTOCOMMIT")
+    with _autocommit_connection() as conn:
         with _sessions(bind=conn) as session:
             yield session
 
@@ -125,8 +125,7 @@ def execute_alone(statement) -> int:
     if engine().dialect.name != "postgresql":
         with transaction() as s:
             return s.execute(statement).rowcount
-    with _engine.connect() as conn:
-        conn.execution_options(isolation_level="AUTOCOMMIT")
+    with _autocommit_connection() as conn:
         return conn.execute(statement).rowcount
 
 
@@ -138,9 +137,22 @@ def autocommit():
         with transaction() as s:
             yield s.connection()
         return
-    with _engine.connect() as conn:
-        conn.execution_options(isolation_level="AUTOCOMMIT")
+    with _autocommit_connection() as conn:
         yield conn
+
+
+@contextmanager
+def _autocommit_connection():
+    """A pooled PostgreSQL connection in autocommit. Giving it back resets its isolation
+    level, a call to the server: if the server went away meanwhile, the driver's error is
+    raised as SQLAlchemy's ``OperationalError`` (transient: a step is retried, a request
+    answered 503) rather than as a bare driver error."""
+    try:
+        with _engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn
+    except _engine.dialect.loaded_dbapi.Error as exc:
+        raise OperationalError("returning an autocommit connection", None, exc) from exc
 
 
 #: the open transaction of the saga step running in this context (see ``step_transaction``)
