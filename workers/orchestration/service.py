@@ -56,7 +56,7 @@ def start_purchase(*, user_id, event_id, tier_id, quantity, payment_token,
                     return _repeated(first, idempotency_key, digest)
             caps.check(s, user_id, quantity)
             now = utcnow()
-            saga = Saga(user_id=user_id, status="pending", event_id=event_id, tier_id=tier_id,
+            saga = Saga(user_id=user_id, event_id=event_id, tier_id=tier_id,  # status: the default, pending
                         quantity=quantity, payment_token=payment_token, request_hash=digest,
                         idempotency_key=idempotency_key, created_at=now, updated_at=now,
                         traceparent=telemetry.current_traceparent())

@@ -11,7 +11,6 @@ The processor is asked once per saga, by the claimer, with the saga id as idempo
 """
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 from sqlalchemy import delete, select, update
@@ -33,18 +32,16 @@ def _find(s, saga_id, kind, *, lock=False) -> Payment | None:
 
 
 def _claim(saga_id, kind, status, amount_cents, currency) -> Payment | None:
-    """Insert the saga's ``kind`` row in one statement; ``None`` if one already exists."""
-    row = Payment(id=uuid.uuid4(), saga_id=saga_id, kind=kind, status=status,
-                  amount_cents=amount_cents, currency=currency, created_at=utcnow())
+    """Insert the saga's ``kind`` row in one statement: the row as stored, or ``None`` if
+    the saga already has one."""
     with transaction() as s:
         dialect = postgresql if s.bind.dialect.name == "postgresql" else sqlite
-        inserted = s.execute(
+        return s.scalar(
             dialect.insert(Payment).values(
-                id=row.id, saga_id=saga_id, kind=kind, status=status,
-                amount_cents=amount_cents, currency=currency, created_at=row.created_at)
+                saga_id=saga_id, kind=kind, status=status, amount_cents=amount_cents,
+                currency=currency, created_at=utcnow())
             .on_conflict_do_nothing(index_elements=["saga_id", "kind"])
-            .returning(Payment.id)).first()
-    return row if inserted else None
+            .returning(Payment))
 
 
 def _captured(p: Payment, refunding: bool = False) -> dict:
@@ -77,7 +74,7 @@ def charge(*, saga_id, payment_token: str, amount_cents: int, currency: str) -> 
             with transaction() as s:
                 refunding = _refund_requested(s, row)
             return _captured(row, refunding)
-        row = _take_over(row)
+        _take_over(row)
         recorded = simulator.lookup(saga_id)
         if recorded is not None:
             return _settle(row, recorded["outcome"], recorded["decline_code"])
@@ -88,7 +85,7 @@ def charge(*, saga_id, payment_token: str, amount_cents: int, currency: str) -> 
                          latency_ms=settings.payment_latency_ms,
                          slow_tokens=settings.fault_injection)
     except PaymentDeclined as exc:
-        status, code = "declined", str(exc.args[0]) if exc.args else "declined"
+        status, code = "declined", str(exc)  # a decline's one argument is its code
     except PaymentProcessingError:
         # Nothing was captured: give the claim up, so that a retry claims it afresh and a
         # refund arriving meanwhile can void it instead of waiting for a charge that
@@ -99,7 +96,7 @@ def charge(*, saga_id, payment_token: str, amount_cents: int, currency: str) -> 
     return _settle(row, status, code)
 
 
-def _take_over(row: Payment) -> Payment:
+def _take_over(row: Payment) -> None:
     """Take a stale ``pending`` claim over (one taker wins); else wait for its claimer."""
     lease = timedelta(seconds=get_settings().payment_claim_lease_seconds)
     now = utcnow()
@@ -111,8 +108,6 @@ def _take_over(row: Payment) -> Payment:
             Payment.created_at == row.created_at).values(created_at=now)).rowcount
     if not taken:
         raise ChargeInFlight(f"charge of saga {row.saga_id} is being taken over")
-    row.created_at = now
-    return row
 
 
 def _settle(row: Payment, status: str, code: str | None) -> dict:

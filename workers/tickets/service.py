@@ -120,7 +120,7 @@ def reserve_seats(*, saga_id, user_id, event_id, tier_id, quantity) -> dict:
             # saga_id and then finds it, instead of racing for seats and reading SoldOut.
             hold = Hold(saga_id=saga_id, user_id=user_id, tier_id=tier_id, quantity=quantity,
                         amount_cents=tier.price_cents * quantity, currency=tier.currency,
-                        status="held", created_at=now,
+                        created_at=now,  # status: the default, held
                         expires_at=now + timedelta(seconds=event.hold_seconds))
             s.add(hold)
             s.flush()

@@ -1,5 +1,6 @@
 """The idempotency conflict, on SQLite: one saga per (buyer, Idempotency-Key); the same
 key with another body is refused, not answered with the first saga."""
+import hashlib
 import uuid
 
 import pytest
@@ -76,3 +77,15 @@ def test_a_buyer_s_repeat_finds_the_saga_of_that_key_among_the_buyer_s_sagas(pub
     second, _ = start(user, "two", quantity=2)
     assert start(user, "two", quantity=2) == (second, False)
     assert start(user, "one") == (first, False)
+
+
+def test_the_recorded_request_hash_is_the_digest_of_the_request_s_named_fields(published):
+    """The hash is stored with the saga: a repeat after an upgrade must still match it, so
+    its canonical form (these field names, sorted; ids as text) is part of the record."""
+    saga_id, _ = start(uuid.uuid4(), "k-hash", quantity=2, token="tok_visa")
+    canonical = ('{"event_id": "00000000-0000-0000-0000-000000000001", '
+                 '"payment_token": "tok_visa", "quantity": 2, '
+                 '"tier_id": "00000000-0000-0000-0000-000000000002"}')
+    with transaction() as s:
+        recorded = s.get(Saga, saga_id).request_hash
+    assert recorded == hashlib.sha256(canonical.encode()).hexdigest()
