@@ -131,9 +131,9 @@ def refund(*, saga_id) -> dict:
         charged = _find(s, saga_id, "charge", lock=True)
         if charged.status == "succeeded":
             _settle_refund(s, charged)
-        elif charged.status != "pending":  # declined, voided: nothing to give back
-            s.execute(delete(Payment).where(Payment.saga_id == saga_id, Payment.kind == "refund",
-                                            Payment.status == "requested"))
+        elif charged.status != "pending":  # declined, voided: nothing to give back, so a
+            # refund that waited for it (``requested``, the only kind there can be) is dropped
+            s.execute(delete(Payment).where(Payment.saga_id == saga_id, Payment.kind == "refund"))
         elif _find(s, saga_id, "refund") is None:
             s.add(Payment(saga_id=saga_id, kind="refund", status="requested", amount_cents=0,
                           currency=charged.currency, created_at=utcnow()))

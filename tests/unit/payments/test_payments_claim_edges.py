@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 import settings
 from workers.db import transaction
 from workers.payments import service, simulator
-from workers.payments.errors import ChargeInFlight, PaymentProcessingError
+from workers.payments.errors import ChargeInFlight, PaymentProcessingError, SagaCompensated
 from workers.payments.models import Payment
 
 pytestmark = pytest.mark.usefixtures("sqlite_db")
@@ -114,3 +114,36 @@ def test_a_void_records_no_amount_in_no_currency():
     saga = uuid.uuid4()
     service.refund(saga_id=saga)
     assert payments(saga) == [("charge", "voided", 0, "XXX")]  # ISO 4217: no currency
+
+
+def test_a_charge_delivered_again_after_its_refund_answers_that_the_saga_is_undone():
+    saga = uuid.uuid4()
+    charge(saga)
+    service.refund(saga_id=saga)
+    with pytest.raises(SagaCompensated):
+        charge(saga)
+    assert payments(saga) == [("charge", "succeeded", 700, "EUR"),
+                              ("refund", "succeeded", 700, "EUR")]
+
+
+def test_a_refund_delivered_again_while_the_charge_is_in_flight_waits_once():
+    saga = uuid.uuid4()
+    service._claim(saga, "charge", "pending", 700, "EUR")
+    for _ in range(2):
+        with pytest.raises(ChargeInFlight):
+            service.refund(saga_id=saga)
+    assert payments(saga) == [("charge", "pending", 700, "EUR"), ("refund", "requested", 0, "EUR")]
+
+
+def test_a_waiting_refund_of_a_charge_that_was_declined_is_dropped_and_returns_nothing():
+    saga, other = uuid.uuid4(), uuid.uuid4()
+    for waiting in (saga, other):
+        service._claim(waiting, "charge", "pending", 700, "EUR")
+        with pytest.raises(ChargeInFlight):
+            service.refund(saga_id=waiting)
+    with transaction() as s:
+        s.execute(update(Payment).where(Payment.saga_id == saga, Payment.kind == "charge")
+                  .values(status="declined", decline_code="card_declined"))
+    assert service.refund(saga_id=saga) == {"saga_id": saga, "refunded_cents": 0}
+    assert payments(saga) == [("charge", "declined", 700, "EUR")]
+    assert payments(other) == [("charge", "pending", 700, "EUR"), ("refund", "requested", 0, "EUR")]
