@@ -26,6 +26,10 @@ from workers.payments.models import Payment
 from workers.steps import utcnow
 
 
+#: the ``INSERT … ON CONFLICT`` of each database the app runs on
+DIALECT_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
 def _find(s, saga_id, kind, *, lock=False) -> Payment | None:
     q = select(Payment).where(Payment.saga_id == saga_id, Payment.kind == kind)
     return s.scalar(q.with_for_update() if lock else q)
@@ -35,9 +39,8 @@ def _claim(saga_id, kind, status, amount_cents, currency) -> Payment | None:
     """Insert the saga's ``kind`` row in one statement: the row as stored, or ``None`` if
     the saga already has one."""
     with transaction() as s:
-        dialect = postgresql if s.bind.dialect.name == "postgresql" else sqlite
         return s.scalar(
-            dialect.insert(Payment).values(
+            DIALECT_INSERT[s.bind.dialect.name](Payment).values(
                 saga_id=saga_id, kind=kind, status=status, amount_cents=amount_cents,
                 currency=currency, created_at=utcnow())
             .on_conflict_do_nothing(index_elements=["saga_id", "kind"])

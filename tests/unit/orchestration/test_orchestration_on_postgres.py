@@ -53,10 +53,12 @@ def race(user, key, quantity, first_hash):
 
 def test_a_repeat_racing_the_first_request_answers_with_its_saga(published):
     theirs, _ = start(uuid.uuid4(), "shared", 3)  # another buyer's, with the same key
+    user = uuid.uuid4()
+    earlier, _ = start(user, "earlier", 2)  # the buyer's, with another key
     first_hash = request_hash_of_one_seat()
-    first, racing = race(uuid.uuid4(), "shared", 1, first_hash)
+    first, racing = race(user, "shared", 1, first_hash)
     assert racing.outcome() == (first, False)
-    assert len(published) == 2 and published[0] == theirs  # the racing request sent nothing
+    assert published[:2] == [theirs, earlier] and len(published) == 3  # the race sent nothing
 
 
 def test_another_body_racing_the_first_request_is_a_conflict(published):
