@@ -64,12 +64,17 @@ chaos: install
 # FUZZ_EXAMPLES generated requests per operation and role (the suite runs 5).
 fuzz: install
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} python -m pytest tests/integration/test_fuzz.py -q -o timeout=3600 $(PYTEST_ARGS)
-# Mutation testing of the rules' modules against the fast unit tests (no server needed:
-# the unreachable TEST_POSTGRES_URL makes the suite skip provisioning); writes
-# docs/mutation-report.md. MUTATE_ARGS e.g. "--max-children 4".
+# Mutation testing of the five core rules' functions (MUTATE_SCOPE=all: every function of
+# the rules' modules, about an hour) against the fast unit tests; writes
+# docs/mutation-report.md. No RabbitMQ or Redis (TEST_SERVICES=off skips the run's
+# provisioning); the unit tests of the rules that depend on PostgreSQL's locks make their
+# own throwaway database on the local server (TEST_POSTGRES_URL), and skip without one.
+MUTATE_ARGS ?= --max-children 2
+MUTATE_SCOPE ?= core
 mutate: install
 	rm -rf mutants
-	CI= TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:9/postgres mutmut run $(MUTATE_ARGS)
+	CI= TEST_SERVICES=off mutmut run $(MUTATE_ARGS) \
+		$(if $(filter all,$(MUTATE_SCOPE)),,$$(python scripts/mutation_report.py --patterns))
 	python scripts/mutation_report.py
 
 check-compose: install

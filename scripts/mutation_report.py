@@ -52,8 +52,10 @@ def main(notes: str = "") -> str:
                     survivors[rule].append(f"{mutant} ({status})")
     out = ["# Mutation report", "",
            "`make mutate` runs mutmut on `workers/*/service.py`, `workers/tickets/checkin.py` "
-           "and `api/auth.py` against the fast unit tests (no server: the core rules run on a "
-           "migrated SQLite database). Regenerate this file with `make mutate`.", "",
+           "and `api/auth.py` against the fast unit tests (no RabbitMQ or Redis: the core rules "
+           "run on a migrated SQLite database, and those that depend on PostgreSQL's row "
+           "locks and concurrent inserts on a throwaway PostgreSQL database). Regenerate "
+           "this file with `make mutate`.", "",
            "## All mutants", "", "| outcome | mutants |", "|---|---|"]
     out += [f"| {status} | {n} |" for status, n in sorted(by_status.items())]
     out += ["", "## The five core rules", "", "| rule | killed | survived | other |", "|---|---|---|---|"]
@@ -69,7 +71,15 @@ def main(notes: str = "") -> str:
     return "\n".join(out) + "\n"
 
 
+def patterns() -> list[str]:
+    """``mutmut run`` arguments that select the mutants of the core rules' functions."""
+    return [f"{function}__mutmut_*" for functions in CORE_RULES.values() for function in functions]
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--patterns"]:
+        print(" ".join(patterns()))
+        sys.exit(0)
     notes_file = ROOT / "docs" / "mutation-notes.md"
     text = main(notes_file.read_text() if notes_file.exists() else "")
     (ROOT / "docs" / "mutation-report.md").write_text(text)

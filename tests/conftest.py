@@ -2,9 +2,9 @@
 
 Each run works in a temporary state directory. When RabbitMQ, PostgreSQL and Redis
 answer on their local ports (or the TEST_*_URL given), the run gets its own database
-and RabbitMQ vhost, and tests marked ``services`` use them; otherwise those tests are
-skipped with one line saying why -- except under CI=true, where that is a failure, as
-is any skipped, xfailed or xpassed test.
+and RabbitMQ vhost, and tests marked ``services`` use them; otherwise (or with
+TEST_SERVICES=off) those tests are skipped with one line saying why -- except under
+CI=true, where that is a failure, as is any skipped, xfailed or xpassed test.
 """
 from __future__ import annotations
 
@@ -31,6 +31,9 @@ def pytest_configure(config):
     # address; the tests of the limits turn them on for themselves.
     os.environ.update(BOXOFFICE_VAR_DIR=var_dir, BOXOFFICE_ENV="development",
                       BOXOFFICE_FAULT_INJECTION="1", PAYMENT_LATENCY_MS="0", **UNLIMITED)
+    if os.environ.get("TEST_SERVICES", "").lower() == "off":  # e.g. `make mutate`
+        _state["unavailable"] = "turned off by TEST_SERVICES=off"
+        return
     try:
         provisioned = test_services.provision()
     except test_services.Unavailable as exc:

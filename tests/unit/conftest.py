@@ -1,8 +1,13 @@
 """Fixtures of the unit tests: a private SQLite database and a recorded broker.
 
 ``sqlite_db`` points this process at its own SQLite file, migrated by Alembic exactly as
-``flask --app api db upgrade`` migrates, for one test (the process's composition root runs
-again on it); afterwards the settings and parts the process had before (the run's PostgreSQL, for the integration tests) are back.
+``flask --app api db upgrade`` migrates, for one test (the composition root runs again on
+it); afterwards the engine, settings and parts
+the process had before (the run's PostgreSQL, for the integration tests) are back.
+``postgres_db`` does the same with a throwaway PostgreSQL database (made once per run on
+the local server, or ``TEST_POSTGRES_URL``, and dropped after it), for the few rules whose
+outcome depends on PostgreSQL's row locks and concurrent inserts. It needs no RabbitMQ or
+Redis; without a PostgreSQL server its tests are skipped (a failure under ``CI=true``).
 ``sent`` stands in for the broker: every task message the code under test publishes is
 recorded instead of sent.
 """
@@ -10,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -61,6 +67,35 @@ def sqlite_db(_migrated_sqlite, tmp_path):
     url = f"sqlite:///{path}"
     with _database(url):
         yield url
+
+
+@pytest.fixture(scope="session")
+def _migrated_postgres():
+    """A throwaway PostgreSQL database brought to the newest schema, for the whole run."""
+    import psycopg2
+
+    from api.cli import migrate
+    from tests.support.services import PG_ADMIN_URL, _admin_sql
+
+    name = f"boxoffice_unit_{uuid.uuid4().hex[:10]}"
+    try:
+        _admin_sql(f'CREATE DATABASE "{name}"')
+    except psycopg2.Error as exc:
+        pytest.skip(f"PostgreSQL not available at {PG_ADMIN_URL}: {str(exc).strip()}")
+    url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    try:
+        with _database(url):
+            migrate()
+        yield url
+    finally:
+        _admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_db(_migrated_postgres):
+    """The run's throwaway PostgreSQL database, used by this process for the test."""
+    with _database(_migrated_postgres):
+        yield _migrated_postgres
 
 
 @dataclass

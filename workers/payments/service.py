@@ -36,30 +36,31 @@ _SETTLE = (update(_PAYMENTS).where(_PAYMENTS.c.id == bindparam("claim_id"),
 _OF_SAGA = select(_PAYMENTS).where(_PAYMENTS.c.saga_id == bindparam("saga_id"))
 
 
+#: the ``INSERT … ON CONFLICT`` of each database the app runs on
+DIALECT_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
 def _find(s, saga_id, kind, *, lock=False) -> Payment | None:
     q = select(Payment).where(Payment.saga_id == saga_id, Payment.kind == kind)
     return s.scalar(q.with_for_update() if lock else q)
 
 
-def _claim(saga_id, kind, status, amount_cents, currency) -> Payment | None:
-    """Insert the saga's ``kind`` row in one statement (committed at once: a claim is seen
-    by every other delivery before the processor is asked); ``None`` if one exists."""
-    row = Payment(id=uuid.uuid4(), saga_id=saga_id, kind=kind, status=status,
-                  amount_cents=amount_cents, currency=currency, created_at=utcnow())
+def _claim(saga_id, kind, status, amount_cents, currency):
+    """Insert the saga's ``kind`` row in one statement, committed at once (a claim is seen
+    by every other delivery before the processor is asked): the row as stored, or ``None``
+    if the saga already has one."""
     with autocommit() as conn:
-        inserted = conn.execute(_claim_statement(conn.dialect.name), dict(
-            id=row.id, saga_id=saga_id, kind=kind, status=status, amount_cents=amount_cents,
-            currency=currency, created_at=row.created_at)).first()
-    return row if inserted else None
+        return conn.execute(_claim_statement(conn.dialect.name), dict(
+            id=uuid.uuid4(), saga_id=saga_id, kind=kind, status=status,
+            amount_cents=amount_cents, currency=currency, created_at=utcnow())).first()
 
 
 @functools.cache
 def _claim_statement(dialect_name: str):
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
     columns = ("id", "saga_id", "kind", "status", "amount_cents", "currency", "created_at")
-    return (dialect.insert(_PAYMENTS).values({c: bindparam(c) for c in columns})
+    return (DIALECT_INSERT[dialect_name](_PAYMENTS).values({c: bindparam(c) for c in columns})
             .on_conflict_do_nothing(index_elements=["saga_id", "kind"])
-            .returning(_PAYMENTS.c.id))
+            .returning(*_PAYMENTS.c))
 
 
 def _captured(p: Payment, refunding: bool = False) -> dict:
@@ -90,7 +91,7 @@ def charge(*, saga_id, payment_token: str, amount_cents: int, currency: str) -> 
             row, refunding = _charge_and_refund(s, saga_id)
         if row.status != PaymentStatus.PENDING:
             return _captured(row, refunding)
-        row = _take_over(row)
+        _take_over(row)
         recorded = simulator.lookup(saga_id)
         if recorded is not None:
             return _settle(row, recorded["outcome"], recorded["decline_code"])
@@ -101,7 +102,7 @@ def charge(*, saga_id, payment_token: str, amount_cents: int, currency: str) -> 
                          latency_ms=settings.payment_latency_ms,
                          slow_tokens=settings.fault_injection)
     except PaymentDeclined as exc:
-        status, code = PaymentStatus.DECLINED, str(exc.args[0]) if exc.args else "declined"
+        status, code = PaymentStatus.DECLINED, str(exc)  # a decline's one argument is its code
     except PaymentProcessingError:
         # Nothing was captured: give the claim up, so that a retry claims it afresh and a
         # refund arriving meanwhile can void it instead of waiting for a charge that
@@ -113,7 +114,7 @@ def charge(*, saga_id, payment_token: str, amount_cents: int, currency: str) -> 
     return _settle(row, status, code)
 
 
-def _take_over(row):
+def _take_over(row: Payment) -> None:
     """Take a stale ``pending`` claim over (one taker wins); else wait for its claimer."""
     lease = timedelta(seconds=runtime.settings().payment_claim_lease_seconds)
     now = utcnow()
@@ -125,7 +126,6 @@ def _take_over(row):
             Payment.created_at == row.created_at).values(created_at=now)).rowcount
     if not taken:
         raise ChargeInFlight(f"charge of saga {row.saga_id} is being taken over")
-    return row
 
 
 def _settle(row, status: str, code: str | None) -> dict:
@@ -152,10 +152,11 @@ def refund(*, saga_id) -> dict:
         charged = _find(s, saga_id, PaymentKind.CHARGE, lock=True)
         if charged.status == PaymentStatus.SUCCEEDED:
             _settle_refund(s, charged)
-        elif charged.status != PaymentStatus.PENDING:  # declined, voided: nothing to give back
+        elif charged.status != PaymentStatus.PENDING:  # declined, voided: nothing to give
+            # back, so a refund that waited for it (``requested``, the only kind there can
+            # be) is dropped
             s.execute(delete(Payment).where(Payment.saga_id == saga_id,
-                                            Payment.kind == PaymentKind.REFUND,
-                                            Payment.status == PaymentStatus.REQUESTED))
+                                            Payment.kind == PaymentKind.REFUND))
         elif _find(s, saga_id, PaymentKind.REFUND) is None:
             s.add(Payment(saga_id=saga_id, kind=PaymentKind.REFUND,
                           status=PaymentStatus.REQUESTED, amount_cents=0,

@@ -171,8 +171,8 @@ def revoke_api_key(name: str) -> None:
             raise ApiKeyNotFound(name)
 
 
-def api_key_client(key: str) -> str | None:
-    """The client name of a valid, unrevoked key, else ``None``."""
+def api_key_client(key: str | None) -> str | None:
+    """The client name of a valid, unrevoked key, else ``None`` (also for no key)."""
     if not key or not key.startswith(API_KEY_PREFIX) or len(key) > 100:
         return None
     with reading() as s:

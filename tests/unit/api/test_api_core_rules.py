@@ -61,7 +61,8 @@ def test_a_malformed_key_is_refused_without_asking_the_database(monkeypatch):
         raise AssertionError("the database was asked about a malformed key")
 
     monkeypatch.setattr(users, "transaction", no_database)
-    for key in ("", "not-prefixed-" + "x" * 20, users.API_KEY_PREFIX + "x" * 98):
+    monkeypatch.setattr(users, "reading", no_database)
+    for key in (None, "", "not-prefixed-" + "x" * 20, users.API_KEY_PREFIX + "x" * 98):
         assert users.api_key_client(key) is None
 
 

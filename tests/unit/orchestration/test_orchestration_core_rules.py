@@ -1,5 +1,6 @@
 """The idempotency conflict, on SQLite: one saga per (buyer, Idempotency-Key); the same
 key with another body is refused, not answered with the first saga."""
+import hashlib
 import uuid
 
 import pytest
@@ -76,3 +77,50 @@ def test_a_buyer_s_repeat_finds_the_saga_of_that_key_among_the_buyer_s_sagas(pub
     second, _ = start(user, "two", quantity=2)
     assert start(user, "two", quantity=2) == (second, False)
     assert start(user, "one") == (first, False)
+
+
+def test_the_recorded_request_hash_is_the_digest_of_the_request_s_named_fields(published):
+    """The hash is stored with the saga: a repeat after an upgrade must still match it, so
+    its canonical form (these field names, sorted; ids as text) is part of the record."""
+    saga_id, _ = start(uuid.uuid4(), "k-hash", quantity=2, token="tok_visa")
+    canonical = ('{"event_id": "00000000-0000-0000-0000-000000000001", '
+                 '"payment_token": "tok_visa", "quantity": 2, '
+                 '"tier_id": "00000000-0000-0000-0000-000000000002"}')
+    with transaction() as s:
+        recorded = s.get(Saga, saga_id).request_hash
+    assert recorded == hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@pytest.fixture
+def capped(monkeypatch):
+    """Buyers may have two purchases and three seats in flight at once."""
+    import settings
+
+    monkeypatch.setenv("MAX_OPEN_PURCHASES_PER_USER", "2")
+    monkeypatch.setenv("MAX_HELD_SEATS_PER_USER", "3")
+    settings.reset_settings()
+
+
+def test_a_repeat_is_answered_with_its_saga_even_when_the_buyer_is_at_a_cap(published, capped):
+    from workers.orchestration.caps import PurchaseCapReached
+
+    user = uuid.uuid4()
+    first, _ = start(user, "two-seats", quantity=2)
+    assert start(user, "two-seats", quantity=2) == (first, False)  # not counted again
+    with pytest.raises(PurchaseCapReached, match="hold 2 seats"):
+        start(user, "two-more", quantity=2)
+    start(user, "one-more", quantity=1)
+    with pytest.raises(PurchaseCapReached, match="2 purchases in progress"):
+        start(user, "a-third")
+    assert start(uuid.uuid4(), "two-seats", quantity=3)[1]  # another buyer's caps are their own
+    assert [saga for _, saga in published][0] == first and len(published) == 3
+
+
+def test_a_purchase_keeps_the_trace_of_the_request_that_started_it(published, monkeypatch):
+    from workers import telemetry
+
+    traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    monkeypatch.setattr(telemetry, "current_traceparent", lambda: traceparent)
+    saga_id, _ = start(uuid.uuid4(), "traced")
+    with transaction() as s:
+        assert s.get(Saga, saga_id).traceparent == traceparent

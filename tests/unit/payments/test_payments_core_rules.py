@@ -156,7 +156,7 @@ def test_a_stale_claim_is_taken_over_once_and_not_once_settled():
     saga, at = uuid.uuid4(), service.utcnow() - timedelta(minutes=5)
     row = stale(saga, at)
     seen_by_another = read(row.id)  # another taker read it stale too
-    assert service._take_over(row).saga_id == saga
+    service._take_over(row)
     with pytest.raises(ChargeInFlight, match=f"{saga} is being taken over"):
         service._take_over(seen_by_another)
     settled = stale(uuid.uuid4(), at)

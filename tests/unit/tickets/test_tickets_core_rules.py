@@ -236,3 +236,41 @@ def test_no_seat_is_taken_before_the_sale_starts():
     with pytest.raises(EventNotOnSale):
         reserve(event_id, tier_id, 1)
     assert available(event_id) == 2
+
+
+def test_a_repeated_reserve_returns_its_hold_after_the_sale_ended():
+    from sqlalchemy import update
+
+    from workers.db import transaction
+    from workers.steps import utcnow
+    from workers.tickets.models import Event
+
+    event_id, tier_id = a_tier(5)
+    saga, other = uuid.uuid4(), uuid.uuid4()
+    reserve(event_id, tier_id, 1, other)
+    first = reserve(event_id, tier_id, 2, saga)
+    with transaction() as s:  # the sale ends while the step is delivered again
+        s.execute(update(Event).where(Event.id == event_id)
+                  .values(sale_ends_at=utcnow() - timedelta(seconds=1)))
+    assert reserve(event_id, tier_id, 2, saga) == first
+    assert available(event_id) == 2
+
+
+def test_a_reserve_short_of_seats_reclaims_only_its_own_tier_s_overdue_holds():
+    from sqlalchemy import update
+
+    from workers.db import transaction
+    from workers.steps import utcnow
+    from workers.tickets.models import Hold
+
+    event_id, tier_id = a_tier(1)
+    other_event, other_tier = a_tier(1)
+    mine, theirs = uuid.uuid4(), uuid.uuid4()
+    reserve(event_id, tier_id, 1, mine)
+    reserve(other_event, other_tier, 1, theirs)
+    with transaction() as s:
+        s.execute(update(Hold).where(Hold.saga_id.in_([mine, theirs]))
+                  .values(expires_at=utcnow() - timedelta(seconds=1)))
+    assert reserve(event_id, tier_id, 1)["quantity"] == 1
+    assert hold_of(mine)[0] == "expired"
+    assert hold_of(theirs) == ("held", 1, 100)  # left to the sweeper, which tells its saga

@@ -1,0 +1,46 @@
+"""The conditional seat UPDATE on PostgreSQL, where two deliveries of one reserve step
+really run at once: the one that loses the race for the saga's hold answers with the
+winner's hold, and the seats are taken once."""
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from tests.unit.concurrency import Running, blocked
+from tests.unit.tickets.support import BUYER, available, new_event, reserve
+from workers.db import transaction
+from workers.tickets import service
+from workers.tickets.models import Hold, Tier
+
+pytestmark = pytest.mark.usefixtures("postgres_db")
+
+
+def test_a_reserve_losing_the_race_for_its_saga_s_hold_answers_with_the_winner_s_hold():
+    event_id, tier_id = new_event(capacity=5)
+    saga = uuid.uuid4()
+    with transaction() as first_delivery:  # its hold is in and its seats taken, uncommitted
+        now = service.utcnow()
+        hold = Hold(saga_id=saga, user_id=BUYER, tier_id=tier_id, quantity=2,
+                    amount_cents=5000, currency="EUR", status="held", created_at=now,
+                    expires_at=now + timedelta(minutes=15))
+        first_delivery.add(hold)
+        first_delivery.flush()
+        first_delivery.get(Tier, tier_id).available -= 2
+        first_delivery.flush()
+        racing = Running(reserve, event_id=event_id, tier_id=tier_id, quantity=2, saga_id=saga)
+        assert blocked(racing)  # on the saga's unique hold
+    answer = racing.outcome()
+    assert (answer["saga_id"], answer["hold_id"], answer["quantity"]) == (saga, hold.id, 2)
+    assert available(tier_id) == 3
+
+
+def test_concurrent_buyers_never_take_more_seats_than_there_are():
+    event_id, tier_id = new_event(capacity=3)
+    with transaction() as first_buyer:  # has taken two of the three, uncommitted
+        first_buyer.get(Tier, tier_id).available -= 2
+        first_buyer.flush()
+        racing = Running(reserve, event_id=event_id, tier_id=tier_id, quantity=2)
+        assert blocked(racing)  # on the tier row
+    with pytest.raises(service.SoldOut):
+        racing.outcome()
+    assert available(tier_id) == 1
