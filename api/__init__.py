@@ -26,14 +26,9 @@ OPENAPI = {
 def create_app(settings: Settings | None = None) -> Flask:
     """The gateway's composition root: builds the process's parts from ``settings`` (the
     environment's by default; see workers.bootstrap), then the Flask app on them."""
-    from api import events, health, sagas, sales, tickets, users
     from api.auth import init_auth
     from api.cli import register_commands
-    from api.dashboard import register as register_dashboard
     from api.errors import register_error_handlers
-    from api.graphql import register as register_graphql
-    from api.metrics import register as register_metrics
-    from api.openapi import ErrorResponses
     from api.parsing import init_parsing
     from api.ratelimits import init_rate_limits
     from api.security import init_security
@@ -44,12 +39,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False
     init_auth(app, settings)
     init_parsing(app, settings.max_content_length)
-    api = Api(app, spec_kwargs={"extra_plugins": [ErrorResponses()]})
-    for module in (health, users, events, sales, sagas, tickets):
-        api.register_blueprint(module.blp)
-    register_graphql(app)
-    register_dashboard(app, settings)
-    register_metrics(app, settings)
+    _register_views(app, settings)
     init_security(app)
     register_error_handlers(app)
     telemetry.instrument_flask(app)
@@ -57,3 +47,19 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_commands(app)
     init_rate_limits(app, settings)  # last: it wraps the views registered above
     return app
+
+
+def _register_views(app: Flask, settings: Settings) -> None:
+    """The REST API (with its OpenAPI document), GraphQL, the dashboard and the metrics."""
+    from api import events, health, sagas, sales, tickets, users
+    from api.dashboard import register as register_dashboard
+    from api.graphql import register as register_graphql
+    from api.metrics import register as register_metrics
+    from api.openapi import ErrorResponses
+
+    api = Api(app, spec_kwargs={"extra_plugins": [ErrorResponses()]})
+    for module in (health, users, events, sales, sagas, tickets):
+        api.register_blueprint(module.blp)
+    register_graphql(app)
+    register_dashboard(app, settings)
+    register_metrics(app, settings)

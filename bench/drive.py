@@ -3,7 +3,8 @@ it measures (its database, broker and settings): ``python -m bench.drive SCENARI
 
 Progress goes to stderr; the result is one JSON object on stdout's last line.
 Latencies are from the start of a purchase (the saga's ``created_at``) to ``confirmed``
-(its ``updated_at`` then), both stamped on this machine's clock.
+(its ``updated_at`` then), both stamped on this machine's clock. The loads of boxoffice are
+here; those of the baselines (the ceiling, bare HTTP) are in ``bench.baseline``.
 """
 from __future__ import annotations
 
@@ -12,23 +13,17 @@ import json
 import os
 import random
 import sys
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+from bench.baseline import THREADS, ceiling, ceiling_open, ceiling_sequential, http, progress
 from contracts.statuses import SagaStatus
 from harness.sagas import TERMINAL
 
-THREADS = 16
 #: status queries made while waiting (one statement and one transaction each), reported so
 #: that counts of what a saga costs can leave them out
 POLLS = 0
-
-
-def progress(what: str, done: int, total: int, t0: float) -> None:
-    print(f"    {what}: {done}/{total} after {time.monotonic() - t0:5.1f} s",
-          file=sys.stderr, flush=True)
 
 
 # -- boxoffice ---------------------------------------------------------------------------
@@ -210,101 +205,6 @@ def backlog(n: int) -> dict:
     return {"n": n, "seconds": took, "accepted_seconds": accepted, "per_second": n / took,
             "redriven_sagas": int(redrives), "extra_outbox_messages": outbox - n,
             "retried_steps": retried, "statuses": _counts(ids)}
-
-
-# -- the ceiling ------------------------------------------------------------------------
-
-def _chains_done(ids) -> dict:
-    import redis
-
-    from bench import noop
-
-    r = redis.Redis.from_url(os.environ["REDIS_URL"])
-    raw = r.hmget(noop.DONE_KEY, ids)
-    return {i: v for i, v in zip(ids, raw) if v is not None}
-
-
-def _wait_chains(ids, t0, interval=0.1) -> float:
-    last_print = time.monotonic()
-    while True:
-        done = len(_chains_done(ids))
-        now = time.monotonic()
-        if done == len(ids):
-            return now - t0
-        if now - last_print > 3:
-            progress("chains done", done, len(ids), t0)
-            last_print = now
-        time.sleep(interval)
-
-
-def _chain_latencies(ids) -> list[float]:
-    out = []
-    for v in _chains_done(ids).values():
-        started, done = map(float, v.split())
-        out.append((done - started) * 1000)
-    return out
-
-
-def ceiling(n: int) -> dict:
-    from bench import noop
-
-    ids = [uuid.uuid4().hex for _ in range(n)]
-    t0 = time.monotonic()
-    with ThreadPoolExecutor(THREADS) as pool:
-        list(pool.map(noop.start, ids))
-    took = _wait_chains(ids, t0)
-    return {"n": n, "seconds": took, "per_second": n / took}
-
-
-def ceiling_sequential(n: int) -> dict:
-    from bench import noop
-
-    ids = [uuid.uuid4().hex for _ in range(n)]
-    for i in ids:
-        noop.start(i)
-        _wait_chains([i], time.monotonic(), interval=0.001)
-    return {"n": n, "latencies_ms": _chain_latencies(ids)}
-
-
-def ceiling_open(n: int, rate: float) -> dict:
-    from bench import noop
-
-    ids = [uuid.uuid4().hex for _ in range(n)]
-    t0 = time.monotonic()
-
-    def paced(i_id):
-        i, cid = i_id
-        delay = t0 + i / rate - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)  # the arrival schedule
-        noop.start(cid)
-
-    with ThreadPoolExecutor(THREADS) as pool:
-        list(pool.map(paced, enumerate(ids)))
-    _wait_chains(ids, t0)
-    return {"n": n, "rate": rate, "latencies_ms": _chain_latencies(ids)}
-
-
-# -- HTTP -------------------------------------------------------------------------------
-
-def http(n: int, url: str) -> dict:
-    """``n`` POSTs of a small JSON body from 16 threads; answers per second."""
-    import requests
-
-    local = threading.local()
-
-    def one(_):
-        if not hasattr(local, "s"):
-            local.s = requests.Session()
-        r = local.s.post(url, json={"quantity": 1}, timeout=30)
-        if r.status_code >= 300:
-            raise RuntimeError(f"{url} answered {r.status_code}")
-
-    t0 = time.monotonic()
-    with ThreadPoolExecutor(THREADS) as pool:
-        list(pool.map(one, range(n)))
-    took = time.monotonic() - t0
-    return {"n": n, "seconds": took, "per_second": n / took}
 
 
 def main(argv=None) -> int:

@@ -16,49 +16,60 @@ def _f(v, unit=""):
     return f"{v:,.1f}{unit}" if isinstance(v, float) else f"{v:,}{unit}"
 
 
+def _met(ok):
+    return "—" if ok is None else ("yes" if ok else "**no**")
+
+
+def _cmp(v, limit, below=True):
+    return None if v is None else (v <= limit if below else v >= limit)
+
+
 def rows(r: dict) -> list[tuple]:
     """(figure, boxoffice, baseline, ratio, target, met?)"""
-    s = r["summary"]
+    return _speed_rows(r["summary"]) + _load_rows(r, r["summary"])
 
-    def met(ok):
-        return "—" if ok is None else ("yes" if ok else "**no**")
 
-    def cmp(v, limit, below=True):
-        return None if v is None else (v <= limit if below else v >= limit)
-
+def _speed_rows(s: dict) -> list[tuple]:
+    """Throughput, CPU and latency, each beside its baseline."""
     return [
         ("saga throughput, through the service (sagas/s)", _f(s["service_sagas_per_second"]),
          f"ceiling chain {_f(s['ceiling_sagas_per_second'])}", _f(s["service_ratio_to_ceiling"]),
-         "≥ 0.5×", met(cmp(s["service_ratio_to_ceiling"], 0.5, False))),
+         "≥ 0.5×", _met(_cmp(s["service_ratio_to_ceiling"], 0.5, False))),
         ("saga throughput, through the gateway (sagas/s)", _f(s["gateway_sagas_per_second"]),
          f"ceiling chain {_f(s['ceiling_sagas_per_second'])}", _f(s["gateway_ratio_to_ceiling"]),
-         "≥ 0.45×", met(cmp(s["gateway_ratio_to_ceiling"], 0.45, False))),
+         "≥ 0.45×", _met(_cmp(s["gateway_ratio_to_ceiling"], 0.45, False))),
         ("CPU per saga, all processes and servers (ms)", _f(s["saga_cpu_ms"]),
          f"ceiling chain {_f(s['ceiling_cpu_ms_per_chain'])}", _f(s["cpu_ratio_to_ceiling"]),
-         "≤ 2×", met(cmp(s["cpu_ratio_to_ceiling"], 2))),
+         "≤ 2×", _met(_cmp(s["cpu_ratio_to_ceiling"], 2))),
         ("CPU per saga, our processes only (ms)", _f(s["saga_cpu_ms_processes_only"]),
          f"ceiling workers {_f(s['ceiling_cpu_ms_per_chain_processes_only'])}",
          _f(s["cpu_processes_only_ratio_to_ceiling"]), "", ""),
         ("unloaded p50, start → confirmed (ms)", _f(s["unloaded_p50_ms"]),
          f"ceiling chain {_f(s['ceiling_unloaded_p50_ms'])}", _f(s["unloaded_p50_ratio_to_ceiling"]),
-         "≤ 3×", met(cmp(s["unloaded_p50_ratio_to_ceiling"], 3))),
+         "≤ 3×", _met(_cmp(s["unloaded_p50_ratio_to_ceiling"], 3))),
         ("p99 at half the throughput (ms)", _f(s["half_load_p99_ms"]),
          f"ceiling chain {_f(s['ceiling_half_load_p99_ms'])}", "", "≤ 100 ms",
-         met(cmp(s["half_load_p99_ms"], 100))),
+         _met(_cmp(s["half_load_p99_ms"], 100))),
+    ]
+
+
+def _load_rows(r: dict, s: dict) -> list[tuple]:
+    """The gateway, contention, backlog, embedded default, scaling, queues and counts."""
+    return [
         ("gateway: accepted POST /saga/start per s", _f(s["gateway_accepted_per_second"]),
          f"trivial route {_f(s['trivial_route_per_second'])}",
          _f(s["gateway_accepted_ratio_to_trivial"]), "≥ 0.4×",
-         met(cmp(s["gateway_accepted_ratio_to_trivial"], 0.4, False))),
+         _met(_cmp(s["gateway_accepted_ratio_to_trivial"], 0.4, False))),
         (f"contention: {r['sizes']['contention_buyers']:,} buyers / "
          f"{r['sizes']['contention_seats']:,} seats, all terminal (s)", _f(s["contention_seconds"]),
-         "", "", "< 120 s", met(cmp(s["contention_seconds"], 120))),
+         "", "", "< 120 s", _met(_cmp(s["contention_seconds"], 120))),
         (f"backlog of {r['sizes']['backlog']:,}: steps run twice / sagas re-driven",
          f"{_f(s['backlog_steps_run_twice'])} / {_f(s['backlog_redriven_sagas'])}", "", "", "0",
-         met(None if s["backlog_steps_run_twice"] is None
+         _met(None if s["backlog_steps_run_twice"] is None
              else s["backlog_steps_run_twice"] == 0 and s["backlog_redriven_sagas"] == 0)),
         ("embedded default (sagas/s)", _f(s["embedded_sagas_per_second"]),
          f"real stack {_f(s['service_sagas_per_second'])}", _f(s["embedded_ratio_to_service"]),
-         "≥ 0.3×", met(cmp(s["embedded_ratio_to_service"], 0.3, False))),
+         "≥ 0.3×", _met(_cmp(s["embedded_ratio_to_service"], 0.3, False))),
         ("two workers per queue vs one (throughput)", "", "", _f(s["scaling_two_to_one_ratio"]),
          "", ""),
         ("ceiling chain on quorum queues", "", "classic queues",
@@ -78,6 +89,11 @@ def table(r: dict) -> str:
 
 def details(r: dict) -> str:
     saga, ceiling = r.get("saga", {}), r.get("ceiling", {}).get("classic", {})
+    return "\n\n".join(_cost_lines(r, saga, ceiling) + _run_lines(saga, ceiling))
+
+
+def _cost_lines(r: dict, saga: dict, ceiling: dict) -> list[str]:
+    """What a saga costs: messages, transactions and statements; CPU by process kind."""
     lines = []
     per = saga.get("per_saga")
     if per:
@@ -93,6 +109,12 @@ def details(r: dict) -> str:
             f"{k} {v}" for k, v in sorted(cpu.items(), key=lambda kv: -kv[1])) +
             "; the ceiling chain's: " + ", ".join(
             f"{k} {v}" for k, v in ceiling.get("cpu_ms_per_chain", {}).items()) + ".")
+    return lines
+
+
+def _run_lines(saga: dict, ceiling: dict) -> list[str]:
+    """Latencies, contention, backlog and memory."""
+    lines = []
     for name, label in (("unloaded", "unloaded"), ("half_load", "at half the throughput")):
         if name in saga:
             a, b = saga[name], ceiling.get(name, {})
@@ -113,7 +135,7 @@ def details(r: dict) -> str:
     if rss:
         lines.append("Peak RSS (MB, all processes of a kind): " + ", ".join(
             f"{k} {v}" for k, v in rss.items()) + ".")
-    return "\n\n".join(lines)
+    return lines
 
 
 def write(r: dict, out: Path = OUT) -> None:
@@ -141,6 +163,12 @@ def charts(r: dict, out: Path) -> None:
     import matplotlib.pyplot as plt
 
     saga, ceiling = r.get("saga", {}), r.get("ceiling", {})
+    _throughput_chart(plt, r, saga, ceiling, out)
+    _latency_chart(plt, saga, ceiling, out)
+    _cpu_chart(plt, saga, ceiling, out)
+
+
+def _throughput_chart(plt, r: dict, saga: dict, ceiling: dict, out: Path) -> None:
     bars = {"ceiling chain\n(classic)": ceiling.get("classic", {}).get("per_second"),
             "ceiling chain\n(quorum)": ceiling.get("quorum", {}).get("per_second"),
             "saga via\nservice": saga.get("service", {}).get("per_second"),
@@ -156,6 +184,8 @@ def charts(r: dict, out: Path) -> None:
     fig.savefig(out / "throughput.png", dpi=90)
     plt.close(fig)
 
+
+def _latency_chart(plt, saga: dict, ceiling: dict, out: Path) -> None:
     fig, ax = plt.subplots(figsize=(8, 4))
     groups = [("unloaded", "unloaded"), ("half_load", "half load")]
     labels, width = ("p50", "p90", "p99"), 0.2
@@ -173,6 +203,8 @@ def charts(r: dict, out: Path) -> None:
     fig.savefig(out / "latency.png", dpi=90)
     plt.close(fig)
 
+
+def _cpu_chart(plt, saga: dict, ceiling: dict, out: Path) -> None:
     fig, ax = plt.subplots(figsize=(8, 4))
     cols = {"ceiling chain": ceiling.get("classic", {}).get("cpu_ms_per_chain", {}),
             "saga": saga.get("service", {}).get("cpu_ms_per_saga", {})}

@@ -15,6 +15,7 @@ from pathlib import Path
 import redis
 
 from bench.stack import HOOKS, BoxofficeStack, CeilingWorkers, diff_counts
+from bench.summary import summarise
 from harness import services as throwaway
 from harness.processes import ROOT, stop_all, wait_for
 
@@ -127,68 +128,96 @@ def _saga(stack: BoxofficeStack, sizes: Sizes, want, tmp: Path) -> dict:
     say("\n== boxoffice on RabbitMQ, PostgreSQL and Redis (Procfile processes)")
     drive("service", n=20)  # warm-up: connections, caches
     if want("counts"):
-        say(f"  what a saga costs ({sizes.counts} purchases)")
-        time.sleep(1.5)  # the counters are flushed twice a second
-        before_c, before_l = stack.counts(), stack.log_lines()
-        polls = drive("service", n=sizes.counts, counted=True)["polls"]
-        time.sleep(1.5)
-        counts = diff_counts(before_c, stack.counts())
-        starter = counts.get("starter", {})
-        for field in ("statement", "commit", "checkout"):
-            starter[field] = starter.get(field, 0) - polls - 1  # and the event's creation
-        out["per_saga"] = _per_saga(counts, before_l, stack.log_lines(), sizes.counts)
+        out["per_saga"] = _saga_costs(stack, sizes)
     say(f"  throughput through the service ({sizes.throughput} purchases, 16 threads)")
     res = drive("service", n=sizes.throughput)
     res["cpu_ms_per_saga"] = per_unit_ms(res.pop("cpu_seconds"), res["n"])
     out["service"] = res
     say(f"    {res['per_second']:.1f} sagas/s")
     if want("gateway"):
-        say(f"  throughput through the gateway ({sizes.throughput} purchases)")
-        res = drive("gateway", n=sizes.throughput, url=stack.base_url)
-        res["cpu_ms_per_saga"] = per_unit_ms(res.pop("cpu_seconds"), res["n"])
-        out["gateway"] = res
-        say(f"    {res['per_second']:.1f} sagas/s; {res['accepted_per_second']:.1f} starts/s accepted")
-        say(f"  a trivial Flask route on the same gunicorn settings ({sizes.http} requests)")
-        trivial, url = stack.trivial_gateway(tmp / "trivial.log")
-        try:
-            wait_for(lambda: _answers(url), timeout=60, what="the trivial gateway")
-            out["trivial_route"] = drive("http", n=sizes.http, url=url)
-        finally:
-            trivial.stop()
+        _gateway(stack, sizes, tmp, out)
     if want("latency"):
-        say(f"  latency, unloaded ({sizes.sequential} one at a time)")
-        out["unloaded"] = percentiles(drive("sequential", n=sizes.sequential)["latencies_ms"])
-        rate = out["service"]["per_second"] / 2
-        say(f"  latency at {rate:.0f}/s, half the throughput ({sizes.open_loop} purchases)")
-        out["half_load"] = percentiles(drive("open", n=sizes.open_loop, rate=rate)["latencies_ms"])
-        out["half_load"]["rate"] = round(rate, 1)
+        _latency(stack, sizes, out)
     if want("contention"):
         say(f"  contention: {sizes.contention_buyers} buyers of 1-4 seats, "
             f"{sizes.contention_seats} seats")
         out["contention"] = drive("contention", n=sizes.contention_buyers,
                                   seats=sizes.contention_seats)
     if want("backlog"):
-        say(f"  backlog: {sizes.backlog} purchases started at once")
-        before = stack.counts()
-        res = drive("backlog", n=sizes.backlog)
-        time.sleep(1.5)
-        runs = diff_counts(before, stack.counts())
-        res["step_runs"] = {t: sum(k.get(f"run {t}", 0) for k in runs.values()) for t in STEPS}
-        res["steps_run_twice"] = sum(max(0, n - sizes.backlog) for n in res["step_runs"].values())
-        out["backlog"] = res
+        out["backlog"] = _backlog(stack, sizes)
     if want("scaling"):
-        say(f"  scaling: two workers per queue ({sizes.scaling} purchases)")
-        one = out["service"] if sizes.scaling == sizes.throughput else drive("service", n=sizes.scaling)
-        stack.add_workers()
-        try:
-            two = drive("service", n=sizes.scaling)
-        finally:
-            stack.remove_workers()
-        out["scaling"] = {"one_worker_per_queue": round(one["per_second"], 1),
-                          "two_workers_per_queue": round(two["per_second"], 1),
-                          "two_to_one_ratio": round(two["per_second"] / one["per_second"], 2)}
+        out["scaling"] = _scaling(stack, sizes, out)
     out["peak_rss_mb"] = stack.kinds.peak_rss_mb()
     return out
+
+
+def _saga_costs(stack: BoxofficeStack, sizes: Sizes) -> dict:
+    """What one saga costs: messages, task runs, transactions, statements, log lines."""
+    say(f"  what a saga costs ({sizes.counts} purchases)")
+    time.sleep(1.5)  # the counters are flushed twice a second
+    before_c, before_l = stack.counts(), stack.log_lines()
+    polls = stack.driver.run("service", n=sizes.counts, counted=True)["polls"]
+    time.sleep(1.5)
+    counts = diff_counts(before_c, stack.counts())
+    starter = counts.get("starter", {})
+    for field in ("statement", "commit", "checkout"):
+        starter[field] = starter.get(field, 0) - polls - 1  # and the event's creation
+    return _per_saga(counts, before_l, stack.log_lines(), sizes.counts)
+
+
+def _gateway(stack: BoxofficeStack, sizes: Sizes, tmp: Path, out: dict) -> None:
+    """Throughput through the gateway, and a trivial Flask route as its baseline."""
+    drive = stack.driver.run
+    say(f"  throughput through the gateway ({sizes.throughput} purchases)")
+    res = drive("gateway", n=sizes.throughput, url=stack.base_url)
+    res["cpu_ms_per_saga"] = per_unit_ms(res.pop("cpu_seconds"), res["n"])
+    out["gateway"] = res
+    say(f"    {res['per_second']:.1f} sagas/s; {res['accepted_per_second']:.1f} starts/s accepted")
+    say(f"  a trivial Flask route on the same gunicorn settings ({sizes.http} requests)")
+    trivial, url = stack.trivial_gateway(tmp / "trivial.log")
+    try:
+        wait_for(lambda: _answers(url), timeout=60, what="the trivial gateway")
+        out["trivial_route"] = drive("http", n=sizes.http, url=url)
+    finally:
+        trivial.stop()
+
+
+def _latency(stack: BoxofficeStack, sizes: Sizes, out: dict) -> None:
+    """Latency unloaded, then at half the throughput measured before."""
+    drive = stack.driver.run
+    say(f"  latency, unloaded ({sizes.sequential} one at a time)")
+    out["unloaded"] = percentiles(drive("sequential", n=sizes.sequential)["latencies_ms"])
+    rate = out["service"]["per_second"] / 2
+    say(f"  latency at {rate:.0f}/s, half the throughput ({sizes.open_loop} purchases)")
+    out["half_load"] = percentiles(drive("open", n=sizes.open_loop, rate=rate)["latencies_ms"])
+    out["half_load"]["rate"] = round(rate, 1)
+
+
+def _backlog(stack: BoxofficeStack, sizes: Sizes) -> dict:
+    """A backlog drained: how many steps ran more than once."""
+    say(f"  backlog: {sizes.backlog} purchases started at once")
+    before = stack.counts()
+    res = stack.driver.run("backlog", n=sizes.backlog)
+    time.sleep(1.5)
+    runs = diff_counts(before, stack.counts())
+    res["step_runs"] = {t: sum(k.get(f"run {t}", 0) for k in runs.values()) for t in STEPS}
+    res["steps_run_twice"] = sum(max(0, n - sizes.backlog) for n in res["step_runs"].values())
+    return res
+
+
+def _scaling(stack: BoxofficeStack, sizes: Sizes, out: dict) -> dict:
+    """Throughput with two workers per queue against one."""
+    drive = stack.driver.run
+    say(f"  scaling: two workers per queue ({sizes.scaling} purchases)")
+    one = out["service"] if sizes.scaling == sizes.throughput else drive("service", n=sizes.scaling)
+    stack.add_workers()
+    try:
+        two = drive("service", n=sizes.scaling)
+    finally:
+        stack.remove_workers()
+    return {"one_worker_per_queue": round(one["per_second"], 1),
+            "two_workers_per_queue": round(two["per_second"], 1),
+            "two_to_one_ratio": round(two["per_second"] / one["per_second"], 2)}
 
 
 def _answers(url: str) -> bool:
@@ -231,56 +260,3 @@ def _embedded(services, tmp: Path, key: str, sizes: Sizes) -> dict:
         res["peak_rss_mb"] = stack.kinds.peak_rss_mb()
     say(f"    {res['per_second']:.1f} sagas/s")
     return res
-
-
-def _ratio(a, b):
-    return round(a / b, 3) if a is not None and b else None
-
-
-def summarise(r: dict) -> dict:
-    """The headline figures, each beside its baseline and their ratio."""
-    ceiling = r.get("ceiling", {}).get("classic", {})
-    saga = r.get("saga", {})
-    s = {}
-    c_rate = ceiling.get("per_second")
-    s["ceiling_sagas_per_second"] = round(c_rate, 1) if c_rate else None
-    for name in ("service", "gateway"):
-        rate = saga.get(name, {}).get("per_second")
-        s[f"{name}_sagas_per_second"] = round(rate, 1) if rate else None
-        s[f"{name}_ratio_to_ceiling"] = _ratio(rate, c_rate)
-    servers = ("rabbitmq", "postgresql")
-    c_cpu = ceiling.get("cpu_ms_per_chain", {})
-    s_cpu = saga.get("service", {}).get("cpu_ms_per_saga", {})
-    s["ceiling_cpu_ms_per_chain"] = round(sum(c_cpu.values()), 2) if c_cpu else None
-    s["saga_cpu_ms"] = round(sum(s_cpu.values()), 2) if s_cpu else None
-    s["cpu_ratio_to_ceiling"] = _ratio(s["saga_cpu_ms"], s["ceiling_cpu_ms_per_chain"])
-    s["ceiling_cpu_ms_per_chain_processes_only"] = round(
-        sum(v for k, v in c_cpu.items() if k not in servers), 2) if c_cpu else None
-    s["saga_cpu_ms_processes_only"] = round(
-        sum(v for k, v in s_cpu.items() if k not in servers), 2) if s_cpu else None
-    s["cpu_processes_only_ratio_to_ceiling"] = _ratio(
-        s["saga_cpu_ms_processes_only"], s["ceiling_cpu_ms_per_chain_processes_only"])
-    c_p50 = ceiling.get("unloaded", {}).get("p50")
-    s["ceiling_unloaded_p50_ms"] = c_p50
-    s["unloaded_p50_ms"] = saga.get("unloaded", {}).get("p50")
-    s["unloaded_p50_ratio_to_ceiling"] = _ratio(s["unloaded_p50_ms"], c_p50)
-    s["half_load_p99_ms"] = saga.get("half_load", {}).get("p99")
-    s["ceiling_half_load_p99_ms"] = ceiling.get("half_load", {}).get("p99")
-    accepted = saga.get("gateway", {}).get("accepted_per_second")
-    trivial = saga.get("trivial_route", {}).get("per_second")
-    s["gateway_accepted_per_second"] = round(accepted, 1) if accepted else None
-    s["trivial_route_per_second"] = round(trivial, 1) if trivial else None
-    s["gateway_accepted_ratio_to_trivial"] = _ratio(accepted, trivial)
-    s["contention_seconds"] = round(saga["contention"]["seconds"], 1) if "contention" in saga else None
-    s["backlog_steps_run_twice"] = saga.get("backlog", {}).get("steps_run_twice")
-    s["backlog_redriven_sagas"] = saga.get("backlog", {}).get("redriven_sagas")
-    emb = r.get("embedded", {}).get("per_second")
-    s["embedded_sagas_per_second"] = round(emb, 1) if emb else None
-    s["embedded_ratio_to_service"] = _ratio(emb, saga.get("service", {}).get("per_second"))
-    s["scaling_two_to_one_ratio"] = saga.get("scaling", {}).get("two_to_one_ratio")
-    s["quorum_ratio_to_ceiling"] = _ratio(r.get("ceiling", {}).get("quorum", {}).get("per_second"), c_rate)
-    s["quorum_confirms_ratio_to_ceiling"] = _ratio(
-        r.get("ceiling", {}).get("quorum_confirms", {}).get("per_second"), c_rate)
-    s["messages_per_saga"] = saga.get("per_saga", {}).get("messages")
-    s["transactions_per_saga"] = saga.get("per_saga", {}).get("transactions")
-    return s

@@ -16,9 +16,10 @@ from pathlib import Path
 from chaos import queues
 from chaos.cluster import NodeLoss, ThrowawayCluster
 from chaos.faults import DuplicateDelivery, Fault, KillWorkers, ServerOutage
-from chaos.invariants import Check, Snapshot, database_checks
+from chaos.invariants import Check, database_checks
 from chaos.load import Shop, attempt_summary
 from chaos.settle import drain_queues, settle_sagas
+from chaos.snapshot import Snapshot
 from harness.environment import stack_env
 from harness.servers import SharedServices, ThrowawayPostgres, ThrowawayRabbit
 from harness.stack import Stack, migrate
@@ -176,8 +177,27 @@ def _fault(run: Run, target: Target, rng: random.Random) -> Fault:
 
 
 def _run(run: Run, rng: random.Random, cleanup: ExitStack) -> None:
-    scale, phase = run.scale, _Phases(run.scenario)
+    phase = _Phases(run.scenario)
     target = _target(run.scenario, cleanup)
+    shop = _start(run, target, rng, cleanup, phase)
+    run.fault = _fault(run, target, rng)
+    t0, base = _load(run, shop, phase)
+    terminal, run.drain_seconds = _settle(run, target, t0, base, phase)
+    phase("draining the queues and stopping the stack")
+    counts, leftovers, dead = drain_queues(run.stack, target.broker_url, target.ctl,
+                                           target.vhost)
+    phase("checking the invariants")
+    snap = Snapshot.read(target.database_url)
+    _check(run, snap, terminal, counts, leftovers, dead)
+    if not run.ok:
+        snap.dump(run.log_dir / "snapshot.json")
+
+
+def _start(run: Run, target: Target, rng: random.Random, cleanup: ExitStack,
+           phase: _Phases) -> Shop:
+    """Migrate, start the stack (``run.stack``), create the events and buyers and plan the
+    purchases (``run.purchases``); the shop that buys them."""
+    scale = run.scale
     extra = ({"BOXOFFICE_FAULT_INJECTION": "1", "BOXOFFICE_DUPLICATE_PUBLISH": "1"}
              if run.scenario == "duplicate-delivery" else {})
     env = stack_env(database_url=target.database_url, broker_url=target.broker_url,
@@ -193,8 +213,13 @@ def _run(run: Run, rng: random.Random, cleanup: ExitStack) -> None:
     shop = Shop(stack.base_url, env, rng)
     shop.setup(events=[list(e) for e in scale.events], buyers=scale.buyers)
     run.purchases = shop.plan(scale.purchases)
-    run.fault = _fault(run, target, rng)
+    return shop
 
+
+def _load(run: Run, shop: Shop, phase: _Phases) -> tuple[float, float]:
+    """The purchases, bought while the fault runs: when the load started, and how many
+    seconds after that it (or the fault, whichever was last) ended."""
+    scale = run.scale
     phase(f"{scale.purchases} purchases at {scale.rate}/s under {run.fault.name}")
     t0 = time.monotonic()
     run.fault.start(t0)
@@ -204,22 +229,21 @@ def _run(run: Run, rng: random.Random, cleanup: ExitStack) -> None:
         run.fault.finish()
     base = max(time.monotonic() - t0, run.fault.ended_at)
     phase(f"load over at +{base:.0f}s ({len(run.accepted)} accepted); waiting for the sagas")
+    return t0, base
+
+
+def _settle(run: Run, target: Target, t0: float, base: float, phase: _Phases):
+    """Wait for every saga to end, within the scenario's deadline (scaled to this machine's
+    load): the ``terminal`` check and the drain time, as ``settle_sagas``."""
+    scale = run.scale
     if run.scenario == "kill-workers":  # "every saga terminal within 60 s of the last kill"
         since, within = run.fault.ended_at, scale.terminal_after_kill
     else:
         since, within = base, scale.terminal_within
     factor = slowness()
     phase(f"deadlines x{factor:.1f} for this machine's load")
-    terminal, run.drain_seconds = settle_sagas(
-        target.database_url, run.accepted, since=t0 + since, within=within * factor,
-        grace=scale.grace * factor)
-    phase("draining the queues and stopping the stack")
-    counts, leftovers, dead = drain_queues(stack, target.broker_url, target.ctl, target.vhost)
-    phase("checking the invariants")
-    snap = Snapshot.read(target.database_url)
-    _check(run, snap, terminal, counts, leftovers, dead)
-    if not run.ok:
-        snap.dump(run.log_dir / "snapshot.json")
+    return settle_sagas(target.database_url, run.accepted, since=t0 + since,
+                        within=within * factor, grace=scale.grace * factor)
 
 
 def _check(run: Run, snap: Snapshot, terminal, counts, leftovers, dead) -> None:

@@ -9,8 +9,10 @@ from collections import Counter
 import psycopg2
 
 from chaos import queues
-from chaos.invariants import TERMINAL, Check, Snapshot, connect, every_saga_terminal, select
+from chaos.invariants import Check, every_saga_terminal
+from chaos.snapshot import Snapshot, connect, select
 from harness.processes import wait_for
+from harness.sagas import TERMINAL
 from harness.stack import Stack
 
 log = logging.getLogger("chaos")
@@ -39,19 +41,7 @@ def settle_sagas(database_url: str, accepted: list[str], *, since: float, within
     Returns the ``terminal`` check (a function of the final snapshot) and the drain time
     in seconds (``None`` if the deadline passed).
     """
-    deadline = since + within
-    try:
-        wait_for(lambda: _all_done(database_url), timeout=max(0.0, deadline - time.monotonic()),
-                 interval=0.25, what="every saga to finish")
-        drained, late, stuck = time.monotonic() - since, None, []
-    except TimeoutError:
-        drained, stuck = None, _describe_stuck(database_url)
-        try:
-            wait_for(lambda: _all_done(database_url), timeout=grace, interval=0.5,
-                     what="stragglers")
-            late = time.monotonic() - since
-        except TimeoutError:
-            late = None
+    drained, late, stuck = _wait_settled(database_url, since=since, within=within, grace=grace)
 
     def terminal(snap: Snapshot) -> Check:
         final = every_saga_terminal(snap, accepted)
@@ -66,6 +56,26 @@ def settle_sagas(database_url: str, accepted: list[str], *, since: float, within
                      f"[{_by_state(offenders)}]; {when}", offenders)
 
     return terminal, drained
+
+
+def _wait_settled(database_url: str, *, since: float, within: float, grace: float) -> tuple:
+    """``(drained, late, stuck)``: seconds after ``since`` until every saga was terminal
+    (``None`` past the deadline); if past it, seconds until the stragglers were too
+    (``None`` if not within ``grace`` more), and the sagas unfinished at the deadline."""
+    deadline = since + within
+    try:
+        wait_for(lambda: _all_done(database_url), timeout=max(0.0, deadline - time.monotonic()),
+                 interval=0.25, what="every saga to finish")
+        drained, late, stuck = time.monotonic() - since, None, []
+    except TimeoutError:
+        drained, stuck = None, _describe_stuck(database_url)
+        try:
+            wait_for(lambda: _all_done(database_url), timeout=grace, interval=0.5,
+                     what="stragglers")
+            late = time.monotonic() - since
+        except TimeoutError:
+            late = None
+    return drained, late, stuck
 
 
 def _describe_stuck(database_url: str) -> dict:

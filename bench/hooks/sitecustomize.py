@@ -7,6 +7,8 @@ makes, in memory, and adds them to ``<BENCH_COUNTERS>:<kind>`` twice a second.
 """
 import os
 import sys
+import threading
+from collections import Counter
 
 _KEY = os.environ.get("BENCH_COUNTERS")
 
@@ -24,45 +26,50 @@ def _kind() -> str:
     return "other"
 
 
-def _install() -> None:
-    import threading
-    from collections import Counter
+class _Counts:
+    """Counts kept in memory and added to the Redis hash ``hash_key`` twice a second by a
+    thread of each process (a forked child starts its own) with a client of ``connect()``."""
 
+    def __init__(self, hash_key: str, connect):
+        self.hash_key, self.connect = hash_key, connect
+        self.pid, self.counts, self.lock = None, Counter(), threading.Lock()
+
+    def flush(self, client) -> None:
+        with self.lock:
+            pending, self.counts = self.counts, Counter()
+        if pending:
+            pipe = client.pipeline(transaction=False)
+            for field, n in pending.items():
+                pipe.hincrby(self.hash_key, field, n)
+            pipe.execute()
+
+    def loop(self) -> None:
+        client = self.connect()
+        stop = threading.Event()
+        while not stop.wait(0.5):
+            try:
+                self.flush(client)
+            except Exception:  # noqa: BLE001  counting must never break the process
+                pass
+
+    def count(self, field: str) -> None:
+        if self.pid != os.getpid():  # a forked child starts its own flusher
+            self.pid, self.counts = os.getpid(), Counter()
+            self.lock = threading.Lock()
+            threading.Thread(target=self.loop, daemon=True, name="bench-counters").start()
+        with self.lock:
+            self.counts[field] += 1
+
+
+def _install() -> None:
     import redis
     from celery.signals import before_task_publish, task_prerun
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
     from sqlalchemy.pool import Pool
 
-    state = {"pid": None, "counts": Counter(), "lock": threading.Lock()}
-    hash_key = f"{_KEY}:{_kind()}"
-
-    def flush(client, counts):
-        with state["lock"]:
-            pending, state["counts"] = state["counts"], Counter()
-        if pending:
-            pipe = client.pipeline(transaction=False)
-            for field, n in pending.items():
-                pipe.hincrby(hash_key, field, n)
-            pipe.execute()
-
-    def loop():
-        client = redis.Redis.from_url(os.environ["REDIS_URL"])
-        stop = threading.Event()
-        while not stop.wait(0.5):
-            try:
-                flush(client, state["counts"])
-            except Exception:  # noqa: BLE001  counting must never break the process
-                pass
-
-    def count(field: str) -> None:
-        if state["pid"] != os.getpid():  # a forked child starts its own flusher
-            state["pid"], state["counts"] = os.getpid(), Counter()
-            state["lock"] = threading.Lock()
-            threading.Thread(target=loop, daemon=True, name="bench-counters").start()
-        with state["lock"]:
-            state["counts"][field] += 1
-
+    count = _Counts(f"{_KEY}:{_kind()}",
+                    lambda: redis.Redis.from_url(os.environ["REDIS_URL"])).count
     before_task_publish.connect(
         lambda sender=None, **_: count(f"publish {sender}"), weak=False)
     task_prerun.connect(lambda sender=None, **_: count(f"run {sender.name}"), weak=False)
