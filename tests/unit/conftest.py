@@ -75,7 +75,7 @@ def _migrated_postgres():
     import psycopg2
 
     from api.cli import migrate
-    from tests.support.services import PG_ADMIN_URL, _admin_sql
+    from harness.services import PG_ADMIN_URL, _admin_sql
 
     name = f"boxoffice_unit_{uuid.uuid4().hex[:10]}"
     try:

@@ -31,7 +31,6 @@ OTHER_MEANINGS = {
     ("workers/tickets/service.py", "released"): "the seat count field of SeatsReleased",
     ("workers/tickets/queries.py", "held"): "the held-seats field of an event's sales",
     ("api/sales.py", "held"): "the held-seats field of GET /events/{id}/sales",
-    ("workers/payments/service.py", "declined"): "the decline code when the processor gave none",
     ("workers/payments/simulator.py", "declined"): "the decline code when the processor gave none",
     ("workers/payments/service.py", "insufficient_funds"): "the processor's decline code",
     ("workers/payments/simulator.py", "insufficient_funds"): "the processor's decline code",

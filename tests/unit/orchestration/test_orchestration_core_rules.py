@@ -99,10 +99,13 @@ def capped(monkeypatch):
     monkeypatch.setenv("MAX_OPEN_PURCHASES_PER_USER", "2")
     monkeypatch.setenv("MAX_HELD_SEATS_PER_USER", "3")
     settings.reset_settings()
+    from workers.bootstrap import bootstrap
+
+    bootstrap()  # the process's parts, rebuilt from these settings
 
 
 def test_a_repeat_is_answered_with_its_saga_even_when_the_buyer_is_at_a_cap(published, capped):
-    from workers.orchestration.caps import PurchaseCapReached
+    from workers.orchestration.errors import PurchaseCapReached
 
     user = uuid.uuid4()
     first, _ = start(user, "two-seats", quantity=2)

@@ -80,6 +80,9 @@ def slow_processor(monkeypatch):
     """A configured processor latency (3 ms); the requests that reach the processor."""
     monkeypatch.setenv("PAYMENT_LATENCY_MS", "3")
     settings.reset_settings()
+    from workers.bootstrap import bootstrap
+
+    bootstrap()  # the process's parts, rebuilt from these settings
     asked, real = [], simulator.charge
 
     def recorded(*args, **kwargs):
