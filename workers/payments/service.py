@@ -95,10 +95,16 @@ def charge(*, saga_id, payment_token: str, amount_cents: int, currency: str) -> 
         recorded = simulator.lookup(saga_id)
         if recorded is not None:
             return _settle(row, recorded["outcome"], recorded["decline_code"])
+    return _ask_processor(row, payment_token)
+
+
+def _ask_processor(row, payment_token: str) -> dict:
+    """Ask the processor for the claimed charge (keyed by the saga id) and settle the claim
+    with its answer."""
     status, code = PaymentStatus.SUCCEEDED, None
     try:
         settings = runtime.settings()
-        simulator.charge(saga_id, payment_token, amount_cents, currency,
+        simulator.charge(row.saga_id, payment_token, row.amount_cents, row.currency,
                          latency_ms=settings.payment_latency_ms,
                          slow_tokens=settings.fault_injection)
     except PaymentDeclined as exc:
