@@ -33,6 +33,7 @@ def pytest_configure(config):
                       BOXOFFICE_FAULT_INJECTION="1", PAYMENT_LATENCY_MS="0", **UNLIMITED)
     if os.environ.get("TEST_SERVICES", "").lower() == "off":  # e.g. `make mutate`
         _state["unavailable"] = "turned off by TEST_SERVICES=off"
+        _bootstrap()
         return
     try:
         provisioned = test_services.provision()
