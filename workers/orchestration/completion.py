@@ -58,7 +58,11 @@ _UNSENT = (select(_OUTBOX.c.id, _OUTBOX.c.payload)
            .where(_OUTBOX.c.kind == OutboxKind.COMPLETED, _OUTBOX.c.sent_at.is_(None))
            .order_by(_OUTBOX.c.created_at))
 
-def relay_completed(*, batch: int = 500) -> int:
+#: the most ``SagaCompleted`` events one message carries
+BATCH = 500
+
+
+def relay_completed(*, batch: int = BATCH) -> int:
     """Send every unsent ``SagaCompleted`` (up to ``batch``) in one message and mark them
     sent in one statement; how many. No age cutoff: nothing else publishes them. A publish
     that fails leaves them unsent for the next relay."""

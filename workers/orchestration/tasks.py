@@ -101,8 +101,11 @@ def on_step_failed(request, exc, traceback):
 
 @app.task(name="orchestration.relay_outbox", acks_late=True)
 def relay_outbox():
-    """Send the ``SagaCompleted`` events in one batch, then what was not sent at commit."""
-    completion.relay_completed()
+    """Send the ``SagaCompleted`` events in batches (one, unless more than a batch is
+    due), then the other messages that were not sent at commit."""
+    for _ in range(10):  # a backlog drains over a few periods, a batch at a time
+        if completion.relay_completed(batch=completion.BATCH) < completion.BATCH:
+            break
     sent = service.relay_outbox()
     if sent:
         log.warning("relayed %d outbox message(s) not sent at commit", sent)

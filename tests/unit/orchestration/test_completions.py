@@ -93,3 +93,17 @@ def test_a_batch_holds_at_most_its_size_and_the_rest_goes_next(sent):
     batches = [batch["events"] for (batch,) in sent.args_of("users.sagas_completed")]
     assert [len(events) for events in batches] == [2, 1]
     assert sorted(e["saga_id"] for events in batches for e in events) == sorted(map(str, sagas))
+
+
+def test_the_beat_relay_drains_more_than_a_batch_in_one_run(sent, monkeypatch):
+    from workers.orchestration import tasks
+
+    sagas = end_three_sagas()
+    monkeypatch.setattr(completion, "BATCH", 2)
+    sent.messages.clear()
+
+    tasks.relay_outbox()
+
+    batches = [batch["events"] for (batch,) in sent.args_of("users.sagas_completed")]
+    assert [len(events) for events in batches] == [2, 1]
+    assert all(m.sent_at is not None for s in sagas for m in completed_rows(s))
