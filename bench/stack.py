@@ -11,6 +11,7 @@ from pathlib import Path
 
 import redis
 
+from bench.drive import MEASURING
 from harness.environment import stack_env
 from harness.processes import ROOT, Managed, free_port, wait_for
 from harness.sagas import QUEUES
@@ -91,10 +92,16 @@ class Driver:
             argv += [f"--{k}", str(v)]
         before, t0 = self.kinds.snapshot(), time.monotonic()
         env = {**self.env, **(self.counted_env if counted else {})}
-        done = subprocess.run(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"bench.drive {scenario} exited {done.returncode}")
-        result = json.loads(done.stdout.strip().splitlines()[-1])
+        lines = []
+        with subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True) as p:
+            for line in p.stdout:
+                if line.strip() == MEASURING:  # the setup is done: the window starts here
+                    before, t0 = self.kinds.snapshot(), time.monotonic()
+                else:
+                    lines.append(line)
+        if p.returncode != 0:
+            raise RuntimeError(f"bench.drive {scenario} exited {p.returncode}")
+        result = json.loads("".join(lines).strip().splitlines()[-1])
         result["cpu_seconds"] = Kinds.cpu_seconds(before, self.kinds.snapshot())
         result["wall_seconds"] = time.monotonic() - t0
         return result

@@ -3,7 +3,7 @@
 This package imports nothing else of boxoffice.
 """
 from contracts.base import Contract, StepTiming
-from contracts.orchestration import CancelEventSagas, SagaCompleted, StepFailed
+from contracts.orchestration import CancelEventSagas, SagaCompleted, SagaCompletedBatch, StepFailed
 from contracts.payments import ChargePayment, PaymentCaptured, PaymentRefunded, RefundPayment
 from contracts.tickets import (
     ConfirmSeats, HoldExpired, ReleaseSeats, ReserveSeats, SeatsConfirmed, SeatsReleased, SeatsReserved,
@@ -15,7 +15,7 @@ ALL = (
     ReserveSeats, SeatsReserved, ConfirmSeats, SeatsConfirmed, ReleaseSeats, SeatsReleased,
     HoldExpired,
     ChargePayment, PaymentCaptured, RefundPayment, PaymentRefunded, StepFailed, AnonymiseUser,
-    CancelEventSagas, SagaCompleted,
+    CancelEventSagas, SagaCompleted, SagaCompletedBatch,
     TicketUsed,
 )
 REGISTRY = {c.name: c for c in ALL}

@@ -50,3 +50,11 @@ class SagaCompleted(Contract):
     currency = fields.String(load_default=None, allow_none=True)
     ticket_ids = fields.List(fields.UUID(), load_default=list)
     completed_at = fields.AwareDateTime(required=True)
+
+
+class SagaCompletedBatch(Contract):
+    """``SagaCompleted`` events sent together by the outbox relay: one message for every
+    saga that ended since the last relay. Each event is handled as if sent alone."""
+
+    name = "SagaCompletedBatch"
+    events = fields.List(fields.Nested(SagaCompleted), required=True)

@@ -5,6 +5,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
+from contracts import SagaCompletedBatch
 from harness.processes import wait_for
 from settings import FAIL_CONFIRM_TIER
 from tests.integration.conftest import recorded_purchase, wait_terminal
@@ -96,6 +97,21 @@ def test_a_duplicated_saga_completed_makes_one_notification(api, organizer, work
     assert notifications(api, buyer)["items"] == [original]
 
 
+def test_a_batch_delivered_twice_makes_one_notification_per_saga(api, organizer,
+                                                                  worker_processes):
+    event, buyer = api.event(organizer, capacity=2), api.user()
+    sagas = [buy(api, buyer, event) for _ in range(2)]
+    originals = notified(api, buyer, 2)
+    payloads = [p for saga in sagas for p in completed_events(saga["id"])]
+
+    batch = SagaCompletedBatch.build(events=payloads + payloads)
+    sent = [app.send_task("users.sagas_completed", args=(batch,)).id for _ in range(2)]
+    wait_for(lambda: all(f"[{task_id}] succeeded" in worker_processes["users"].log_text()
+                         for task_id in sent), timeout=60, what="both batches to be handled")
+
+    assert notifications(api, buyer, limit=200)["items"] == originals
+
+
 def test_each_buyer_sees_only_their_own_notifications_a_page_at_a_time(api, organizer):
     event, buyer = api.event(organizer, capacity=10), api.user()
     sagas = [buy(api, buyer, event) for _ in range(3)]
@@ -124,20 +140,19 @@ def test_a_confirmed_purchase_canceled_with_its_event_tells_the_buyer_twice(api,
     assert {n["saga_id"] for n in notes} == {str(saga["id"])}
 
 
-def test_a_saga_completed_not_published_at_its_commit_is_relayed(api, organizer, monkeypatch):
-    from workers.orchestration import service
+def test_a_saga_completed_is_relayed_by_beat_in_a_batch_and_marked_sent(api, organizer,
+                                                                         monkeypatch):
     from workers.orchestration.completion import finished
     from workers.orchestration.models import Saga
     from workers.users.notifications import notifications_of
 
     _, saga_id = recorded_purchase(api, organizer, monkeypatch, lost=True)
-    with transaction() as s:  # ended, its event written but (as if the broker was down) unsent
+    with transaction() as s:  # ended, its event written and never published on its own
         saga = s.get(Saga, saga_id)
         saga.status, saga.reason = "canceled", "operator_canceled"
         finished(s, saga, "canceled", saga.reason)
         user_id = saga.user_id
 
-    assert service.relay_outbox(older_than_seconds=0) >= 1
     [note] = wait_for(lambda: notifications_of(user_id, limit=5), timeout=60,
                       what="the relayed event's notification")
 

@@ -10,7 +10,9 @@ failure to the orchestration queue).
 """
 from celery import chain
 
-from contracts import ChargePayment, ConfirmSeats, RefundPayment, ReleaseSeats, ReserveSeats
+from contracts import (
+    ChargePayment, ConfirmSeats, RefundPayment, ReleaseSeats, ReserveSeats, SagaCompletedBatch,
+)
 from contracts.statuses import OutboxKind
 from workers.celery_app import app
 
@@ -42,8 +44,14 @@ def compensation(saga) -> chain:
 
 
 def saga_completed(payload: dict):
-    """A ``SagaCompleted`` event (built when the saga ended) for the users queue."""
+    """A ``SagaCompleted`` event (built when the saga ended) for the users queue: what
+    earlier versions sent, one per saga; the relay now sends them in batches."""
     return _sig("users.saga_completed", payload)
+
+
+def sagas_completed(payloads: list) -> object:
+    """``SagaCompleted`` events, sent together as one ``SagaCompletedBatch``."""
+    return _sig("users.sagas_completed", SagaCompletedBatch.build(events=payloads))
 
 
 CANVASES = {OutboxKind.PURCHASE: purchase, OutboxKind.COMPENSATE: compensation}

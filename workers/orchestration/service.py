@@ -103,9 +103,11 @@ _broker_down_until = 0.0
 
 
 def publish(message: OutboxMessage, saga: Saga | None, *, retry: bool = True) -> bool:
-    """Send an outbox message's canvas (or event: ``saga`` None) and mark it sent; on
-    failure the relay resends."""
+    """Send an outbox message's canvas and mark it sent; on failure the relay resends. A
+    ``SagaCompleted`` is left to the relay, which sends them in batches."""
     global _broker_down_until
+    if message.kind == OutboxKind.COMPLETED:
+        return False
     if not retry and time.monotonic() < _broker_down_until:
         return False
     try:
@@ -131,7 +133,8 @@ def relay_outbox(*, older_than_seconds: float = 2.0, batch: int = 500) -> int:
     with transaction() as s:
         due = s.execute(
             select(OutboxMessage, Saga).join(Saga, Saga.id == OutboxMessage.saga_id)
-            .where(OutboxMessage.sent_at.is_(None), OutboxMessage.created_at < cutoff)
+            .where(OutboxMessage.sent_at.is_(None), OutboxMessage.created_at < cutoff,
+                   OutboxMessage.kind != OutboxKind.COMPLETED)  # relay_completed's
             .order_by(OutboxMessage.created_at).limit(batch)
         ).all()
     sent, done = 0, []
@@ -153,12 +156,9 @@ def relay_outbox(*, older_than_seconds: float = 2.0, batch: int = 500) -> int:
 
 def record_outcome(event: dict) -> None:
     """Write a step's outcome event into the saga record in a transaction of its own (a
-    step task writes it inside its own: ``recording``); publish its ``SagaCompleted``
-    after the commit if the outcome ended the saga."""
+    step task writes it inside its own: ``recording``)."""
     with transaction() as s:
-        completed = record_outcome_in(s, event)
-    if completed is not None:
-        publish(completed, None)
+        record_outcome_in(s, event)
 
 
 def handle_step_failure(failure: dict) -> None:

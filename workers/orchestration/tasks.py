@@ -7,7 +7,7 @@ from contracts import (
     CancelEventSagas, HoldExpired, PaymentCaptured, PaymentRefunded, SeatsConfirmed, SeatsReleased, SeatsReserved, StepFailed,
 )
 from workers.celery_app import app
-from workers.orchestration import recording, service, watchdog
+from workers.orchestration import completion, recording, service, watchdog
 from workers.orchestration.errors import reason_of
 from workers.steps import TRANSIENT, ContractTask, record_outcomes_with, utcnow
 
@@ -29,11 +29,10 @@ class StepOutcome:
 
 
 def _record(outcome: dict, s):
-    """Record a step's outcome in the step's transaction ``s``; what to publish after."""
-    if outcome.get("contract") not in StepOutcome.KINDS:
-        return None
-    completed = recording.record_outcome_in(s, StepOutcome.parse(outcome))
-    return None if completed is None else (lambda: service.publish(completed, None))
+    """Record a step's outcome in the step's transaction ``s``. Nothing to publish after
+    the commit: a ``SagaCompleted`` it wrote goes with the relay's next batch."""
+    if outcome.get("contract") in StepOutcome.KINDS:
+        recording.record_outcome_in(s, StepOutcome.parse(outcome))
 
 
 # Every worker imports this module: each records the outcomes of the steps it runs.
@@ -102,6 +101,11 @@ def on_step_failed(request, exc, traceback):
 
 @app.task(name="orchestration.relay_outbox", acks_late=True)
 def relay_outbox():
+    """Send the ``SagaCompleted`` events in batches (one, unless more than a batch is
+    due), then the other messages that were not sent at commit."""
+    for _ in range(10):  # a backlog drains over a few periods, a batch at a time
+        if completion.relay_completed(batch=completion.BATCH) < completion.BATCH:
+            break
     sent = service.relay_outbox()
     if sent:
         log.warning("relayed %d outbox message(s) not sent at commit", sent)

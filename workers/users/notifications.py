@@ -54,16 +54,31 @@ def compose(event: dict) -> tuple[str, str]:
 def record_saga_completed(event: dict) -> bool:
     """Write the buyer's notification for a ``SagaCompleted``; ``False`` if a delivery of
     the same event (saga and status) already did."""
-    subject, body = compose(event)
-    values = dict(id=uuid.uuid4(), user_id=event["user_id"], saga_id=event["saga_id"],
-                  status=event["status"], reason=event["reason"], subject=subject, body=body,
-                  amount_cents=event["amount_cents"], currency=event["currency"],
-                  ticket_ids=[str(t) for t in event["ticket_ids"]], created_at=utcnow())
+    return record_sagas_completed([event]) == 1
+
+
+def record_sagas_completed(events: list[dict]) -> int:
+    """Write the notifications of ``SagaCompleted`` events in one statement and one
+    transaction, one per saga and status (an event delivered before, or twice in the
+    list, adds nothing); how many were new."""
+    rows = {}
+    for event in events:
+        rows.setdefault((event["saga_id"], event["status"]), _row(event))
+    if not rows:
+        return 0
     with transaction() as s:
         dialect = postgresql if s.bind.dialect.name == "postgresql" else sqlite
-        inserted = s.execute(dialect.insert(Notification).values(**values)
+        inserted = s.execute(dialect.insert(Notification).values(list(rows.values()))
                              .on_conflict_do_nothing(index_elements=["saga_id", "status"]))
-        return inserted.rowcount == 1
+        return inserted.rowcount
+
+
+def _row(event: dict) -> dict:
+    subject, body = compose(event)
+    return dict(id=uuid.uuid4(), user_id=event["user_id"], saga_id=event["saga_id"],
+                status=event["status"], reason=event["reason"], subject=subject, body=body,
+                amount_cents=event["amount_cents"], currency=event["currency"],
+                ticket_ids=[str(t) for t in event["ticket_ids"]], created_at=utcnow())
 
 
 def _notification(n: Notification) -> dict:

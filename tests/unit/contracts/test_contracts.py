@@ -47,6 +47,8 @@ PAYLOADS = {
                       "reason": None, "amount_cents": 5000, "currency": "EUR",
                       "ticket_ids": [str(uuid.uuid4())], "completed_at": NOW.isoformat()},
 }
+PAYLOADS["SagaCompletedBatch"] = {"events": [
+    {"contract": "SagaCompleted", "v": 1, **PAYLOADS["SagaCompleted"]}]}
 
 CONTRACTS = pytest.mark.parametrize("contract", ALL, ids=lambda c: c.name)
 
@@ -93,11 +95,13 @@ def test_a_built_message_parses_back_with_the_same_fields(contract):
 
 @CONTRACTS
 def test_parse_turns_ids_into_uuids(contract):
-    parsed = contract.parse(_message(contract))
+    parsed, payload = contract.parse(_message(contract)), PAYLOADS[contract.name]
+    if "events" in parsed:  # a batch: the ids of each event it holds
+        parsed, payload = parsed["events"][0], payload["events"][0]
 
     id_field = next(f for f in ("saga_id", "user_id", "ticket_id", "event_id") if f in parsed)
     assert isinstance(parsed[id_field], uuid.UUID)
-    assert str(parsed[id_field]) == PAYLOADS[contract.name][id_field]
+    assert str(parsed[id_field]) == payload[id_field]
 
 
 @CONTRACTS
@@ -185,3 +189,13 @@ def test_charge_payment_refuses_an_empty_token():
         contracts.ChargePayment.parse(_message(contracts.ChargePayment, payment_token=""))
 
     assert "payment_token" in err.value.messages
+
+
+def test_a_batch_of_saga_completed_refuses_an_event_that_is_not_one():
+    event = dict(PAYLOADS["SagaCompletedBatch"]["events"][0], status="pending")
+
+    with pytest.raises(ValidationError) as err:
+        contracts.SagaCompletedBatch.parse(_message(contracts.SagaCompletedBatch,
+                                                    events=[event]))
+
+    assert "status" in err.value.messages["events"][0]

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 import workers
 
 from workers.db import transaction
-from workers.orchestration import service
+from workers.orchestration import completion, service
 from workers.orchestration.errors import reason_of
 from workers.orchestration.models import OutboxMessage, Saga
 from workers.steps import utcnow
@@ -48,6 +48,14 @@ def outcome(saga_id, contract, step, **fields) -> dict:
     now = utcnow()
     return {"contract": contract, "saga_id": saga_id, **fields,
             "step": {"name": step, "attempts": 1, "started_at": now, "finished_at": now}}
+
+
+def relayed_completions(sent) -> list[dict]:
+    """Run the relay of ``SagaCompleted`` events; the events its batch message held (none
+    is published on its own: the relay sends every unsent one in one message)."""
+    completion.relay_completed()
+    return [event for (batch,) in sent.args_of("users.sagas_completed")
+            for event in batch["events"]]
 
 
 def domain_errors() -> dict[str, type]:

@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import update
 
 from tests.unit.orchestration.support import (
-    COMPENSATION, PURCHASE, failure, outbox, outcome, saga, set_status, start,
+    COMPENSATION, PURCHASE, failure, outbox, outcome, relayed_completions, saga, set_status,
+    start,
 )
 from workers.db import transaction
 from workers.orchestration import service
@@ -51,7 +52,7 @@ def test_the_purchase_sent_on_ends_confirmed_not_canceled(sent):
     service.record_outcome(outcome(saga_id, "SeatsConfirmed", "confirm", ticket_ids=[]))
 
     assert (saga(saga_id).status, saga(saga_id).reason) == ("confirmed", None)
-    (completed,), = sent.args_of("users.saga_completed")
+    [completed] = relayed_completions(sent)
     assert completed["status"] == "confirmed"
 
 
