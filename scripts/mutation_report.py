@@ -15,11 +15,15 @@ ROOT = Path(__file__).resolve().parent.parent
 #: the functions that carry the five core rules
 CORE_RULES = {
     "conditional seat UPDATE": ["workers.tickets.service.x__take",
-                                "workers.tickets.service.x_reserve_seats"],
+                                "workers.tickets.service.x_reserve_seats",
+                                "workers.tickets.service.x__refuse"],
     "charge claim": ["workers.payments.service.x__claim", "workers.payments.service.x_charge",
+                     "workers.payments.service.x__claim_statement",
+                     "workers.payments.service.x__ask_processor",
                      "workers.payments.service.x__take_over",
                      "workers.payments.service.x__settle", "workers.payments.service.x_refund"],
-    "idempotency conflict": ["workers.orchestration.service.x_start_purchase"],
+    "idempotency conflict": ["workers.orchestration.service.x_start_purchase",
+                             "workers.orchestration.service.x__repeated"],
     "API-key check": ["api.auth.x__require_api_key", "workers.users.service.x_api_key_client",
                       "workers.users.service.x__key_hash"],
     "check-in single use": ["workers.tickets.checkin.x_check_in", "workers.tickets.checkin.x__use",

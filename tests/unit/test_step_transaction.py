@@ -16,6 +16,8 @@ from workers.db import transaction
 from workers.orchestration import service as orchestration
 from workers.orchestration import tasks as _recorder  # noqa: F401  registers the recorder
 from workers.orchestration.models import Saga, SagaStep
+from workers.tickets import service as tickets
+from workers.tickets.models import Tier
 from workers.tickets import tasks
 from workers.tickets.errors import SoldOut
 
@@ -72,9 +74,44 @@ def test_a_sold_out_reserve_keeps_its_refused_hold_and_records_nothing(sent, com
     first, late = (_purchase(sent, event_id, tier_id) for _ in range(2))
     _reserve(first, event_id, tier_id)
 
-    with pytest.raises(SoldOut):
+    with pytest.raises(SoldOut, match=f"^fewer than 1 seats left of tier {tier_id}$"):
         _reserve(late, event_id, tier_id)
 
     assert hold_of(late).status == "refused" and hold_of(late).quantity == 0
     assert _saga(late) == ("pending", [])
     assert _saga(first) == ("reserved", ["reserve"])
+
+
+@pytest.fixture
+def statements(sqlite_db):
+    """The SQL statements the database ran, and its commits (as "COMMIT"), from now."""
+    ran = []
+    on_sql = lambda _c, _cur, sql, *_: ran.append(sql.split()[0:3])  # noqa: E731
+    on_commit = lambda *_: ran.append(["COMMIT"])  # noqa: E731
+    event.listen(db.engine(), "before_cursor_execute", on_sql)
+    event.listen(db.engine(), "commit", on_commit)
+    yield ran
+    event.remove(db.engine(), "before_cursor_execute", on_sql)
+    event.remove(db.engine(), "commit", on_commit)
+
+
+def test_the_tier_row_is_written_last_before_the_commit(sent, statements):
+    event_id, tier_id = new_event(capacity=1)
+    saga_id = _purchase(sent, event_id, tier_id)
+    statements.clear()
+
+    _reserve(saga_id, event_id, tier_id)
+
+    writes = [sql for sql in statements if sql[0] in ("INSERT", "UPDATE", "COMMIT")]
+    assert writes[-2:] == [["UPDATE", Tier.__tablename__, "SET"], ["COMMIT"]]
+    assert ["UPDATE", Saga.__tablename__, "SET"] in writes[:-2]  # the record came first
+
+
+def test_outside_a_step_a_sold_out_reserve_names_the_seats_and_the_tier(sent):
+    event_id, tier_id = new_event(capacity=1)
+    saga_id = _purchase(sent, event_id, tier_id)
+
+    with pytest.raises(SoldOut, match=f"^fewer than 2 seats left of tier {tier_id}$"):
+        tickets.reserve_seats(saga_id=saga_id, user_id=uuid.uuid4(), event_id=event_id,
+                              tier_id=tier_id, quantity=2)
+    assert hold_of(saga_id).status == "refused"

@@ -61,10 +61,10 @@ def reserve_seats(*, saga_id, user_id, event_id, tier_id, quantity) -> dict:
                             or bool(holds.reclaim_overdue(s, tier_id=tier_id)
                                     and _take(s, tier_id, quantity)),
                             lambda: _refuse(s, hold["id"], quantity, tier_id))
-        if taken is False:
-            _refuse(s, hold["id"], quantity, tier_id)
+        if taken is False:  # the refused hold is kept: raised after the commit
+            refused = _refuse(s, hold["id"], quantity, tier_id)
     if taken is False:
-        raise SoldOut(f"fewer than {quantity} seats left of tier {tier_id}")
+        raise refused
     return _reserved(hold)
 
 
