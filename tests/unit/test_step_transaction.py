@@ -107,7 +107,7 @@ def test_the_tier_row_is_written_last_before_the_commit(sent, statements):
     assert ["UPDATE", Saga.__tablename__, "SET"] in writes[:-2]  # the record came first
 
 
-def test_outside_a_step_a_sold_out_reserve_names_the_seats_and_the_tier(sent):
+def test_outside_a_step_a_sold_out_reserve_names_the_seats_and_the_tier(sqlite_db, sent):
     event_id, tier_id = new_event(capacity=1)
     saga_id = _purchase(sent, event_id, tier_id)
 
