@@ -10,12 +10,12 @@ from __future__ import annotations
 import functools
 
 from sqlalchemy import bindparam, case, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from contracts.statuses import SagaStatus, StepName, StepStatus
 from workers.orchestration.completion import finished
 from workers.orchestration.models import RANK, TERMINAL, OutboxMessage, Saga, SagaStep
 from workers.steps import utcnow
+from workers.upserts import excluded, insert_on_conflict
 
 STEP_ORDER = {name: position for position, name in enumerate(StepName)}
 #: what each outcome event means for the saga
@@ -33,21 +33,15 @@ _RETURNING = tuple(_SAGAS.c[name] for name in
 
 
 def upsert_step(s, saga_id, *, name, status, attempts, started_at, finished_at, error=None):
-    s.execute(_upsert(s.bind.dialect.name), dict(
+    s.execute(_UPSERT, dict(
         saga_id=saga_id, name=name, position=STEP_ORDER[name], status=status,
         attempts=attempts, started_at=started_at, finished_at=finished_at, error=error))
 
 
-@functools.cache
-def _upsert(dialect_name: str):
-    """The step row's upsert, built once (executed with its values as parameters)."""
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    stmt = dialect.insert(_STEPS).values({c: bindparam(c) for c in ("saga_id", "name", *_SET)})
-    return stmt.on_conflict_do_update(index_elements=["saga_id", "name"],
-                                      set_={c: stmt.excluded[c] for c in _SET})
-
-
 _SET = ("position", "status", "attempts", "started_at", "finished_at", "error")
+#: the step row's upsert, built once (executed with its values as parameters)
+_UPSERT = insert_on_conflict(_STEPS, ("saga_id", "name", *_SET), ("saga_id", "name"),
+                             set_=excluded(_SET))
 
 
 @functools.cache

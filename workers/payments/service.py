@@ -11,12 +11,10 @@ The processor is asked once per saga, by the claimer, with the saga id as idempo
 """
 from __future__ import annotations
 
-import functools
 import uuid
 from datetime import timedelta
 
 from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from contracts.statuses import PaymentKind, PaymentStatus, SagaPayment
 from workers import runtime
@@ -27,6 +25,7 @@ from workers.payments.errors import (
 )
 from workers.payments.models import Payment
 from workers.steps import utcnow
+from workers.upserts import insert_on_conflict
 
 # Core statements in the hot path, built once and executed with parameters
 _PAYMENTS = Payment.__table__
@@ -35,9 +34,6 @@ _SETTLE = (update(_PAYMENTS).where(_PAYMENTS.c.id == bindparam("claim_id"),
            .values(status=bindparam("settled"), decline_code=bindparam("code")))
 _OF_SAGA = select(_PAYMENTS).where(_PAYMENTS.c.saga_id == bindparam("saga_id"))
 
-
-#: the ``INSERT … ON CONFLICT`` of each database the app runs on
-DIALECT_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def _find(s, saga_id, kind, *, lock=False) -> Payment | None:
@@ -50,17 +46,14 @@ def _claim(saga_id, kind, status, amount_cents, currency):
     by every other delivery before the processor is asked): the row as stored, or ``None``
     if the saga already has one."""
     with autocommit() as conn:
-        return conn.execute(_claim_statement(conn.dialect.name), dict(
+        return conn.execute(_CLAIM, dict(
             id=uuid.uuid4(), saga_id=saga_id, kind=kind, status=status,
             amount_cents=amount_cents, currency=currency, created_at=utcnow())).first()
 
 
-@functools.cache
-def _claim_statement(dialect_name: str):
-    columns = ("id", "saga_id", "kind", "status", "amount_cents", "currency", "created_at")
-    return (DIALECT_INSERT[dialect_name](_PAYMENTS).values({c: bindparam(c) for c in columns})
-            .on_conflict_do_nothing(index_elements=["saga_id", "kind"])
-            .returning(*_PAYMENTS.c))
+_CLAIM = insert_on_conflict(
+    _PAYMENTS, ("id", "saga_id", "kind", "status", "amount_cents", "currency", "created_at"),
+    ("saga_id", "kind"), returning=tuple(_PAYMENTS.c.keys()))
 
 
 def _captured(p: Payment, refunding: bool = False) -> dict:

@@ -13,11 +13,9 @@ outliving them). A repeat of a key answers the first outcome and captures nothin
 a transient failure records nothing, so a retry is a fresh attempt. The ledger's ``calls``
 counts the requests that reached the processor per key: what tests and chaos runs check.
 """
-import functools
 import time
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 
 from contracts.statuses import ChargeOutcome
 from workers.db import autocommit, transaction
@@ -26,6 +24,7 @@ from workers.payments.errors import (
 )
 from workers.payments.models import ProcessorCharge
 from workers.steps import utcnow
+from workers.upserts import insert_on_conflict
 
 OUTCOMES = {
     "tok_visa": None,
@@ -85,22 +84,18 @@ def _record(key, token, amount_cents, currency, outcome, code, *, calls) -> dict
     """Insert the key's first outcome, or count one more call of it; the first outcome.
     One statement, committed by itself."""
     with autocommit() as conn:
-        row = conn.execute(_record_statement(conn.dialect.name), dict(
+        row = conn.execute(_RECORD, dict(
             idempotency_key=key, token=token[:64], amount_cents=amount_cents, currency=currency,
             outcome=outcome, decline_code=code, calls=calls, created_at=utcnow())).one()
     return {"outcome": row.outcome, "decline_code": row.decline_code}
 
 
-@functools.cache
-def _record_statement(dialect_name: str):
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    t = ProcessorCharge.__table__
-    columns = ("idempotency_key", "token", "amount_cents", "currency", "outcome",
-               "decline_code", "calls", "created_at")
-    return (dialect.insert(t).values({c: bindparam(c) for c in columns})
-            .on_conflict_do_update(index_elements=["idempotency_key"],
-                                   set_={"calls": t.c.calls + 1})
-            .returning(t.c.outcome, t.c.decline_code))
+_LEDGER = ProcessorCharge.__table__
+#: the processor's first outcome for a key, or one more call of it
+_RECORD = insert_on_conflict(
+    _LEDGER, ("idempotency_key", "token", "amount_cents", "currency", "outcome", "decline_code",
+              "calls", "created_at"), ("idempotency_key",),
+    set_={"calls": f'"{_LEDGER.name}"."calls" + 1'}, returning=("outcome", "decline_code"))
 
 
 def _answer(recorded: dict) -> None:

@@ -10,15 +10,14 @@ happens after the expiry has committed.
 """
 from __future__ import annotations
 
-import functools
 import logging
 
 from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from contracts.statuses import HoldStatus
 from workers.db import transaction
 from workers.steps import utcnow
+from workers.upserts import insert_on_conflict
 from workers.tickets.models import Hold, Tier
 
 log = logging.getLogger(__name__)
@@ -29,18 +28,13 @@ HOLDS = Hold.__table__
 def insert(s, hold: dict) -> bool:
     """Insert the hold (all its columns) unless the saga has one (waiting for a racing one
     to commit)."""
-    return s.execute(_insert(s.bind.dialect.name), hold).first() is not None
+    return s.execute(_INSERT, hold).first() is not None
 
 
 _NEW_HOLD = ("id", "saga_id", "user_id", "tier_id", "quantity", "amount_cents", "currency",
              "status", "created_at", "expires_at")
 
-
-@functools.cache
-def _insert(dialect_name: str):
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return (dialect.insert(HOLDS).values({c: bindparam(c) for c in _NEW_HOLD})
-            .on_conflict_do_nothing(index_elements=["saga_id"]).returning(HOLDS.c.id))
+_INSERT = insert_on_conflict(HOLDS, _NEW_HOLD, ("saga_id",), returning=("id",))
 
 
 _OF_SAGA = select(HOLDS).where(HOLDS.c.saga_id == bindparam("saga_id"))

@@ -66,8 +66,9 @@ def test_the_claim_is_one_insert_that_yields_only_to_the_saga_s_row_of_that_kind
     statements = []
 
     def record(conn, cursor, statement, *args):
+        statement = " ".join(statement.replace('"', "").split())
         if statement.startswith("INSERT INTO payments_payments"):
-            statements.append(" ".join(statement.split()))
+            statements.append(statement)
 
     event.listen(engine(), "before_cursor_execute", record)
     try:
