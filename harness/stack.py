@@ -56,6 +56,8 @@ class Stack:
     workers: dict = field(default_factory=dict)
     kills: list = field(default_factory=list)
     restarts: int = 0
+    #: whether a worker had pool children when one was killed (the solo pool has none)
+    pool_children_seen: bool = False
 
     def __post_init__(self):
         self.env = {**self.env, "BOXOFFICE_PORT": str(self.port)}
@@ -135,6 +137,7 @@ class Stack:
             members = w.members() if w.alive else []
             if not members:
                 return None
+            self.pool_children_seen |= len(members) > 1
             pid = rng.choice(sorted(members))
             try:
                 os.kill(pid, signal.SIGKILL)
