@@ -18,7 +18,7 @@ from settings import Settings, get_settings
 from workers import db, runtime
 from workers.celery_app import app
 
-_AMQP = "celery.app.amqp:AMQP"
+_AMQP = "workers.masking:MaskingAMQP"
 _DUPLICATING_AMQP = "workers.faults:DuplicatingAMQP"
 
 

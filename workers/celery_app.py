@@ -10,11 +10,12 @@ import logging
 from celery import Celery
 from celery.signals import after_setup_logger, worker_process_init
 
-from workers import consumer, logs, masking, spool, telemetry  # noqa: F401  dead letters; logs; masked reprs
+from workers import consumer, logs, spool, telemetry  # noqa: F401  dead letters; logs
 from workers.db import dispose_engine
 
 app = Celery(
     "boxoffice",
+    amqp="workers.masking:MaskingAMQP",  # reprs of arguments masked (the root may swap it)
     include=[
         "workers.tickets.tasks",
         "workers.tickets.checkin_tasks",

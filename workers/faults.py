@@ -1,8 +1,8 @@
 """Faults injected on purpose, for tests of crash safety; refused in production."""
-from celery.app.amqp import AMQP
+from workers.masking import MaskingAMQP
 
 
-class DuplicatingAMQP(AMQP):
+class DuplicatingAMQP(MaskingAMQP):
     """Publishes every task message twice, as a broker redelivering everything would."""
 
     def _create_task_sender(self):

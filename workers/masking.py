@@ -1,15 +1,15 @@
 """What monitors may see of a task's arguments.
 
 Task events and Flower show a message's ``argsrepr``/``kwargsrepr`` headers. They are
-rewritten here, when any task is published, with payment tokens, emails, passwords and
-ticket codes masked, so no monitor ever shows them; the message body itself is unchanged.
+made here, once, when any task message is made (``MaskingAMQP``, the Celery app's
+``amqp``), with payment tokens, emails, passwords and ticket codes masked, so no monitor
+ever shows them; the message body itself is unchanged.
 """
 from __future__ import annotations
 
 import re
 
-from celery.signals import before_task_publish
-from celery.utils.saferepr import saferepr
+from celery.app.amqp import AMQP
 
 SENSITIVE_KEYS = {"payment_token", "email", "password", "code", "token", "refresh_token",
                   "access_token"}
@@ -29,10 +29,19 @@ def mask(value):
     return value
 
 
-@before_task_publish.connect
-def _mask_argument_reprs(body=None, headers=None, **_):
-    if headers is None or not isinstance(body, (list, tuple)) or len(body) != 3:
-        return  # only task protocol 2 carries the reprs in its headers
-    args, kwargs, _embed = body
-    headers["argsrepr"] = saferepr(mask(list(args)), REPR_MAXSIZE)
-    headers["kwargsrepr"] = saferepr(mask(dict(kwargs)), REPR_MAXSIZE)
+def masked_repr(value) -> str:
+    """The repr of ``value`` masked, cut at ``REPR_MAXSIZE`` characters."""
+    text = repr(mask(value))
+    return text if len(text) <= REPR_MAXSIZE else text[:REPR_MAXSIZE - 3] + "..."
+
+
+class MaskingAMQP(AMQP):
+    """Celery's messaging with the reprs of a task's arguments masked, made once (instead
+    of Celery's own repr, made and then replaced)."""
+
+    def as_task_v2(self, task_id, name, args=None, kwargs=None, *positional,
+                   argsrepr=None, kwargsrepr=None, **options):
+        return super().as_task_v2(
+            task_id, name, args, kwargs, *positional,
+            argsrepr=masked_repr(list(args) if isinstance(args, (list, tuple)) else args),
+            kwargsrepr=masked_repr(dict(kwargs or {})), **options)
