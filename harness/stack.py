@@ -15,20 +15,10 @@ from pathlib import Path
 
 import requests
 
-from harness.processes import ROOT, Managed, free_port, kill_group, run, wait_for
+from harness.processes import Managed, free_port, kill_group, procfile, run, wait_for
 from harness.sagas import QUEUES
 
 READY = re.compile(r"@\S+ ready\.")
-
-
-def procfile(path: Path = ROOT / "Procfile") -> dict:
-    """``{process name: shell command}`` of the Procfile."""
-    entries = {}
-    for line in path.read_text().splitlines():
-        name, sep, command = line.partition(":")
-        if sep and name.strip() and not name.startswith("#"):
-            entries[name.strip()] = command.strip()
-    return entries
 
 
 def from_procfile(name: str, env: dict, log: Path) -> Managed:

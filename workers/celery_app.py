@@ -8,7 +8,9 @@ know it.
 import logging
 
 from celery import Celery
-from celery.signals import after_setup_logger, worker_process_init
+from celery import concurrency
+from celery.concurrency.prefork import TaskPool as PreforkPool
+from celery.signals import after_setup_logger, worker_init, worker_process_init
 
 from workers import consumer, logs, spool, telemetry  # noqa: F401  dead letters; logs
 from workers.db import dispose_engine
@@ -32,6 +34,15 @@ def _fresh_connections_after_fork(**_):
     # A forked child must never reuse the parent's database connections.
     dispose_engine()
     telemetry.setup("boxoffice-worker")
+
+
+@worker_init.connect
+def _tracing_where_tasks_run(sender=None, **_):
+    """A worker that runs its tasks itself (the solo and threads pools) traces them from
+    its own process; a prefork pool's children set tracing up after their fork."""
+    pool = concurrency.get_implementation(getattr(sender, "pool_cls", None) or "prefork")
+    if not (isinstance(pool, type) and issubclass(pool, PreforkPool)):
+        telemetry.setup("boxoffice-worker")
 
 
 @after_setup_logger.connect
