@@ -61,15 +61,12 @@ DEFAULTS = {
     # if the worker process dies mid-task.
     "task_acks_late": True,
     "task_reject_on_worker_lost": True,
-    # A worker process runs one task at a time itself (the solo pool): no pool process to
-    # hand each message to and its result back from, a third less CPU per step than the
-    # prefork pool and a higher throughput (docs/benchmarks). A queue scales by worker
-    # processes. Four messages wait in the worker so that it never idles between tasks;
-    # unacknowledged, they go back to the queue if the worker dies.
-    # ``CELERY_WORKER_POOL=prefork`` brings back pool children and the time limits below,
-    # which only the prefork pool enforces.
-    "worker_pool": "solo",
-    "worker_prefetch_multiplier": 4,
+    # Tasks run in pool children (prefork): a task that kills its process (a poison
+    # message) costs a child, not the worker, and only that message is redelivered; the
+    # time limits below are enforced. The solo pool costs a third less CPU per step but
+    # gives up both (docs/benchmarks: "Measured and not kept").
+    "worker_pool": "prefork",
+    "worker_prefetch_multiplier": 1,
     "worker_concurrency": 2,
     "worker_consumer": "workers.consumer:DeadLetteringConsumer",
     "worker_hijack_root_logger": False,

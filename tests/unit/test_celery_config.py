@@ -18,9 +18,9 @@ def test_celery_settings_are_overridden_from_the_environment_as_json_or_strings(
     assert config()["worker_concurrency"] == 2
 
 
-def test_workers_run_their_tasks_themselves_unless_told_to_keep_a_pool():
-    assert (config()["worker_pool"], config()["worker_prefetch_multiplier"]) == ("solo", 4)
-    assert config(CELERY_WORKER_POOL="prefork")["worker_pool"] == "prefork"
+def test_workers_run_their_tasks_in_pool_children_unless_told_otherwise():
+    assert (config()["worker_pool"], config()["worker_prefetch_multiplier"]) == ("prefork", 1)
+    assert config(CELERY_WORKER_POOL="solo")["worker_pool"] == "solo"
 
 
 def test_the_broker_and_the_queues_come_from_the_settings():
