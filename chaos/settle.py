@@ -93,20 +93,33 @@ def _by_state(offenders: list[dict]) -> str:
     return ", ".join(f"{n}x {status} after {step}" for (status, step), n in states.items())
 
 
+def _wait_queues_empty(ctl: list[str], vhost: str, timeout: float) -> None:
+    """Until every queue but the dead-letter ones is empty (ready and unacknowledged) at
+    three polls a second apart -- a message between two of Celery's delay queues, or
+    published by a task that just ended, is in none of them for a moment -- or ``timeout``
+    (what is left is reported by the "queues drained" check)."""
+    streak = []
+
+    def stayed_empty():
+        depth = queues.depths(ctl, vhost)
+        if depth is None or any(n for q, n in depth.items() if queues.holds_work(q)):
+            streak.clear()
+            return False
+        streak.append(time.monotonic())
+        return len(streak) >= 3
+    try:
+        wait_for(stayed_empty, timeout=timeout, interval=1.0, what="the queues to empty")
+    except TimeoutError:
+        pass
+
+
 def drain_queues(stack: Stack, broker_url: str, ctl: list[str], vhost: str, timeout: float = 30):
     """Stop beat, wait for every queue but the dead-letter ones to empty (ready and
     unacknowledged), stop the stack, and return the queues' counts, the messages left in
     them and the dead letters."""
     started = time.monotonic()
     stack.stop_beat()
-
-    def empty():
-        depth = queues.depths(ctl, vhost)
-        return depth is not None and not any(n for q, n in depth.items() if queues.holds_work(q))
-    try:
-        wait_for(empty, timeout=timeout, interval=1.0, what="the queues to empty")
-    except TimeoutError:
-        pass  # what is left is reported by the "queues drained" check
+    _wait_queues_empty(ctl, vhost, timeout)
     emptied = time.monotonic()
     stack.stop()
     log.info("  beat stopped and queues waited for in %.1fs, stack stopped in %.1fs",
