@@ -89,11 +89,13 @@ class ContractTask(Task):
 
     def retry(self, args=None, kwargs=None, exc=None, throw=True, eta=None, countdown=None,
               max_retries=None, **options):
-        """Celery's retry, after an exponential backoff with full jitter unless told when."""
+        """Celery's retry, after an exponential backoff with full jitter unless told when:
+        never sooner than a second (full jitter draws 0 too, an immediate retry that
+        spends an attempt on the same outage, or on a charge still in flight)."""
         if eta is None and countdown is None:
-            countdown = get_exponential_backoff_interval(
+            countdown = max(1, get_exponential_backoff_interval(
                 factor=self.backoff_factor, retries=self.request.retries,
-                maximum=self.retry_backoff_max, full_jitter=self.retry_jitter)
+                maximum=self.retry_backoff_max, full_jitter=self.retry_jitter))
         return super().retry(args, kwargs, exc, throw, eta, countdown, max_retries, **options)
 
     def __call__(self, *args, **kwargs):

@@ -34,14 +34,19 @@ def policy():
     bootstrap(saved)
 
 
-def _retry_delay_after(retries: int) -> float:
-    flaky.push_request(id=str(uuid.uuid4()), retries=retries, is_eager=True,
+@app.task(base=ContractTask, bind=True, name="t.jittery", contracts=(ConfirmSeats,))
+def jittery(self, cmd):
+    raise TransientError("down for now")
+
+
+def _retry_delay_after(retries: int, task=flaky) -> float:
+    task.push_request(id=str(uuid.uuid4()), retries=retries, is_eager=True,
                        called_directly=False, args=[ConfirmSeats.build(saga_id=uuid.uuid4())])
     try:
         with pytest.raises(Retry) as retry:
-            flaky.retry(exc=TransientError("down"))
+            task.retry(exc=TransientError("down"))
     finally:
-        flaky.pop_request()
+        task.pop_request()
     return retry.value.when
 
 
@@ -65,3 +70,11 @@ def test_a_changed_backoff_maximum_bounds_the_next_retry(policy):
 
     policy(step_retry_backoff_max=42, step_max_retries=100)
     assert _retry_delay_after(retries=20) == 42
+
+
+def test_a_jittered_retry_waits_at_least_a_second_and_at_most_the_backoff(policy):
+    policy(step_retry_backoff_max=2, step_max_retries=100)
+
+    delays = {_retry_delay_after(retries=0, task=jittery) for _ in range(200)}
+
+    assert delays == {1, 2}  # full jitter draws 0, 1 or 2 s: 0 becomes 1
