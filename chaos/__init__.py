@@ -6,7 +6,7 @@ worker per queue and beat, each in its own process group; drives purchases over 
 (mostly ``tok_visa``, some declined, over tiers that sell out); injects its fault; waits
 for quiescence; and checks the saga invariants from the database and the broker:
 
-1. ``kill-workers``: ``kill -9`` of a random member (main process, or pool child where there is one) of a
+1. ``kill-workers``: ``kill -9`` of a random member (main process or pool child) of a
    random worker's process group every 2 s; dead workers are restarted as a supervisor
    would, and every saga must be terminal within 60 s of the last kill
 2. ``broker-outage``: a throwaway RabbitMQ node (own ports, dirs, node name) stopped once

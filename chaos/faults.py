@@ -62,9 +62,8 @@ class Fault:
 
 class KillWorkers(Fault):
     """``kill -9`` a random member of a random worker's process group every ``every``
-    seconds while the load runs, and on until ``min_kills`` kills hit main processes (and
-    pool children, where a pool has them); a supervisor restarts workers whose main
-    process died."""
+    seconds while the load runs, and on until ``min_kills`` kills hit both main processes
+    and pool children; a supervisor restarts workers whose main process died."""
 
     name = "kill -9 workers"
 
@@ -77,12 +76,10 @@ class KillWorkers(Fault):
         super().start(t0)
 
     def enough(self) -> bool:
-        """The load is over, ``min_kills`` were made, of main processes and of pool
-        children if the workers have any (the solo pool has none)."""
+        """The load is over, ``min_kills`` were made, main processes and pool children."""
         kills = self.stack.kills
-        roles = {"main", "child"} if self.stack.pool_children_seen else {"main"}
         return (self.load_done.is_set() and len(kills) >= self.min_kills
-                and {k.role for k in kills} == roles)
+                and {k.role for k in kills} == {"main", "child"})
 
     def run(self, overtime: float = 30.0) -> None:
         tick = 0

@@ -10,7 +10,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
-import shlex
 import signal
 import socket
 import subprocess
@@ -23,25 +22,6 @@ ROOT = Path(__file__).resolve().parents[1]
 
 _started: list[Managed] = []
 _lock = threading.Lock()
-
-
-def procfile(path: Path = ROOT / "Procfile") -> dict:
-    """``{process name: shell command}`` of the Procfile."""
-    entries = {}
-    for line in path.read_text().splitlines():
-        name, sep, command = line.partition(":")
-        if sep and name.strip() and not name.startswith("#"):
-            entries[name.strip()] = command.strip()
-    return entries
-
-
-def pool_options(queue: str) -> list[str]:
-    """The pool options (``-P``, ``-c``) the Procfile gives the worker of ``queue``."""
-    words, options = shlex.split(procfile().get(queue, "")), []
-    for flag in ("-P", "--pool", "-c", "--concurrency"):
-        if flag in words[:-1]:
-            options += [flag, words[words.index(flag) + 1]]
-    return options
 
 
 def wait_for(condition, *, timeout: float, interval: float = 0.05, what: str = "condition"):
@@ -174,12 +154,9 @@ class CeleryProcess(Managed):
 class Worker(CeleryProcess):
     """A worker consuming one queue."""
 
-    def __init__(self, queue: str, env: dict, log_dir: Path, *, concurrency: int | None = None,
-                 tag: str = ""):
-        """The queue's worker with the Procfile's pool, or ``concurrency`` tasks at a time."""
+    def __init__(self, queue: str, env: dict, log_dir: Path, *, concurrency: int = 2, tag: str = ""):
         name = f"{queue}{tag}@test"
-        pool = pool_options(queue) + (["-c", str(concurrency)] if concurrency else [])
-        super().__init__(name, ["worker", "-Q", queue, "-n", name, *pool,
+        super().__init__(name, ["worker", "-Q", queue, "-n", name, "-c", str(concurrency),
                                 "--loglevel", "INFO", "--without-mingle", "--without-gossip"],
                          env, log_dir / f"worker-{queue}{tag}.log")
         self.queue = queue

@@ -15,10 +15,20 @@ from pathlib import Path
 
 import requests
 
-from harness.processes import Managed, free_port, kill_group, procfile, run, wait_for
+from harness.processes import ROOT, Managed, free_port, kill_group, run, wait_for
 from harness.sagas import QUEUES
 
 READY = re.compile(r"@\S+ ready\.")
+
+
+def procfile(path: Path = ROOT / "Procfile") -> dict:
+    """``{process name: shell command}`` of the Procfile."""
+    entries = {}
+    for line in path.read_text().splitlines():
+        name, sep, command = line.partition(":")
+        if sep and name.strip() and not name.startswith("#"):
+            entries[name.strip()] = command.strip()
+    return entries
 
 
 def from_procfile(name: str, env: dict, log: Path) -> Managed:
@@ -46,8 +56,6 @@ class Stack:
     workers: dict = field(default_factory=dict)
     kills: list = field(default_factory=list)
     restarts: int = 0
-    #: whether a worker had pool children when one was killed (the solo pool has none)
-    pool_children_seen: bool = False
 
     def __post_init__(self):
         self.env = {**self.env, "BOXOFFICE_PORT": str(self.port)}
@@ -127,7 +135,6 @@ class Stack:
             members = w.members() if w.alive else []
             if not members:
                 return None
-            self.pool_children_seen |= len(members) > 1
             pid = rng.choice(sorted(members))
             try:
                 os.kill(pid, signal.SIGKILL)
