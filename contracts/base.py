@@ -6,6 +6,14 @@ from typing import ClassVar
 from marshmallow import RAISE, Schema, ValidationError, fields, validates
 
 
+class Built(dict):
+    """A message as ``build`` made it: the JSON-ready mapping, which is what is sent, with
+    the validated values it was dumped from (``loaded``), for a reader in the same process
+    that would otherwise load it again."""
+
+    __slots__ = ("loaded",)
+
+
 class Contract(Schema):
     """A command or event that crosses a queue.
 
@@ -44,11 +52,13 @@ class Contract(Schema):
         return schema
 
     @classmethod
-    def build(cls, **payload) -> dict:
+    def build(cls, **payload) -> Built:
         """A validated, JSON-ready message of this contract."""
         schema = cls._schema()
-        message = {"contract": cls.name, "v": cls.version, **payload}
-        return schema.dump(schema.load(message))
+        loaded = schema.load({"contract": cls.name, "v": cls.version, **payload})
+        built = Built(schema.dump(loaded))
+        built.loaded = loaded
+        return built
 
     @classmethod
     def parse(cls, message) -> dict:

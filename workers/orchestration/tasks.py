@@ -31,8 +31,9 @@ class StepOutcome:
 def _record(outcome: dict, s):
     """Record a step's outcome in the step's transaction ``s``. Nothing to publish after
     the commit: a ``SagaCompleted`` it wrote goes with the relay's next batch."""
-    if outcome.get("contract") in StepOutcome.KINDS:
-        recording.record_outcome_in(s, StepOutcome.parse(outcome))
+    if outcome.get("contract") in StepOutcome.KINDS:  # loaded already if built here
+        loaded = getattr(outcome, "loaded", None)
+        recording.record_outcome_in(s, loaded if loaded is not None else StepOutcome.parse(outcome))
 
 
 # Every worker imports this module: each records the outcomes of the steps it runs.
