@@ -139,23 +139,36 @@ def confirm_seats(*, saga_id) -> dict:
     A hold past its expiry is not confirmed: its seats go back and the saga compensates.
     """
     with step_transaction() as s:
-        hold = s.execute(_LOCK_HOLD, {"saga_id": saga_id}).first()
-        if hold is None:
-            raise HoldNotFound(str(saga_id))
-        status = hold.status
-        if status == HoldStatus.HELD and hold.expires_at <= utcnow():
-            status = _expire(s, hold.id)
-        if status in (HoldStatus.RELEASED, HoldStatus.REFUSED):
-            raise HoldReleased(str(saga_id))
-        if status == HoldStatus.HELD:
-            ids = _issue_tickets(s, hold)
-        elif status == HoldStatus.CONFIRMED:
-            ids = list(s.scalars(select(Ticket.id).where(Ticket.hold_id == hold.id)
-                                 .order_by(Ticket.id)))
+        # the usual case, a hold held and not overdue, is confirmed by one UPDATE
+        hold = s.execute(_CONFIRM_HELD, {"saga": saga_id, "now": utcnow()}).first()
+        if hold is not None:
+            status, ids = HoldStatus.HELD, _issue_tickets(s, hold)
+        else:
+            hold, status, ids = _confirm_otherwise(s, saga_id)
     if status == HoldStatus.EXPIRED:  # raised after the commit, so that the expiry itself is kept
         raise HoldLapsed(f"the hold of saga {saga_id} expired before confirmation")
     return {"saga_id": saga_id, "ticket_ids": ids, "amount_cents": hold.amount_cents,
             "currency": hold.currency}
+
+
+def _confirm_otherwise(s, saga_id):
+    """A hold that is not simply held: locked and looked at. The hold, its status, and
+    its tickets' ids if it is (or was already) confirmed."""
+    hold = s.execute(_LOCK_HOLD, {"saga_id": saga_id}).first()
+    if hold is None:
+        raise HoldNotFound(str(saga_id))
+    status, ids = hold.status, None
+    if status == HoldStatus.HELD and hold.expires_at <= utcnow():
+        status = _expire(s, hold.id)
+    if status in (HoldStatus.RELEASED, HoldStatus.REFUSED):
+        raise HoldReleased(str(saga_id))
+    if status == HoldStatus.HELD:  # not overdue after all (the UPDATE's clock ran first)
+        s.execute(_CONFIRM_HOLD, {"hold_id": hold.id})
+        ids = _issue_tickets(s, hold)
+    elif status == HoldStatus.CONFIRMED:
+        ids = list(s.scalars(select(Ticket.id).where(Ticket.hold_id == hold.id)
+                             .order_by(Ticket.id)))
+    return hold, status, ids
 
 
 _LOCK_HOLD = (select(_HOLDS, _TIERS.c.event_id)
@@ -163,6 +176,14 @@ _LOCK_HOLD = (select(_HOLDS, _TIERS.c.event_id)
               .where(_HOLDS.c.saga_id == bindparam("saga_id")).with_for_update(of=_HOLDS))
 _CONFIRM_HOLD = (update(_HOLDS).where(_HOLDS.c.id == bindparam("hold_id"))
                  .values(status=HoldStatus.CONFIRMED))
+#: confirm a held hold that is not overdue: the hold, and its tier's ``event_id`` as ``_LOCK_HOLD`` adds it
+_CONFIRM_HELD = (update(_HOLDS).where(_HOLDS.c.saga_id == bindparam("saga"),
+                                      _HOLDS.c.status == HoldStatus.HELD,
+                                      _HOLDS.c.expires_at > bindparam("now"))
+                 .values(status=HoldStatus.CONFIRMED)
+                 .returning(*_HOLDS.c, select(_TIERS.c.event_id)
+                            .where(_TIERS.c.id == _HOLDS.c.tier_id).scalar_subquery()
+                            .label("event_id")))
 _ISSUE = insert(Ticket.__table__)
 
 
@@ -175,11 +196,11 @@ def _expire(s, hold_id) -> str:
 
 
 def _issue_tickets(s, hold) -> list:
-    """Confirm a locked held hold (a row, with its tier's ``event_id``): its tickets' ids."""
+    """Issue the tickets of a hold just confirmed (a row, with its tier's ``event_id``):
+    their ids."""
     _fail_if_injected(s, hold)
     now = utcnow()
     ids = sorted(uuid.uuid4() for _ in range(hold.quantity))
-    s.execute(_CONFIRM_HOLD, {"hold_id": hold.id})
     if ids:
         s.execute(_ISSUE, [
             dict(id=ticket_id, hold_id=hold.id, saga_id=hold.saga_id, owner_id=hold.user_id,
