@@ -34,6 +34,10 @@ class Base(DeclarativeBase):
 
 
 _engine: Engine | None = None
+#: on PostgreSQL, a second pool whose connections are in autocommit from the start: a
+#: connection switched to autocommit and back would cost a round trip each time it is
+#: given back (psycopg2 sends ``SET default_transaction_isolation TO DEFAULT``)
+_autocommit_engine: Engine | None = None
 _engine_pid: int | None = None
 _sessions: sessionmaker | None = None
 _url: str | None = None
@@ -47,7 +51,7 @@ def configure(url: str) -> None:
         _url = url
 
 
-def build_engine(url: str) -> Engine:
+def build_engine(url: str, **options) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -58,7 +62,7 @@ def build_engine(url: str) -> Engine:
     # No pre-ping: it is a round trip on every checkout. A connection the server dropped
     # fails its first statement instead; SQLAlchemy then discards the whole pool, and the
     # failed step is retried (a transient error) or the request answered 503.
-    return create_engine(url, pool_size=5, max_overflow=10)
+    return create_engine(url, **{"pool_size": 5, "max_overflow": 10, **options})
 
 
 def _make_sqlite_serialise_writers(engine: Engine) -> None:
@@ -80,21 +84,25 @@ def _make_sqlite_serialise_writers(engine: Engine) -> None:
 
 
 def engine() -> Engine:
-    global _engine, _engine_pid, _sessions
+    global _engine, _autocommit_engine, _engine_pid, _sessions
     if _engine is None or _engine_pid != os.getpid():
         if _url is None:
             raise RuntimeError("no database configured: call workers.bootstrap.bootstrap()")
         _engine = build_engine(_url)
+        _autocommit_engine = (build_engine(_url, isolation_level="AUTOCOMMIT", pool_size=2)
+                              if _engine.dialect.name == "postgresql" else None)
         _engine_pid = os.getpid()
         _sessions = sessionmaker(_engine, expire_on_commit=False)
     return _engine
 
 
 def dispose_engine() -> None:
-    global _engine, _engine_pid, _sessions
+    global _engine, _autocommit_engine, _engine_pid, _sessions
     if _engine is not None and _engine_pid == os.getpid():
         _engine.dispose()
-    _engine = _engine_pid = _sessions = None
+        if _autocommit_engine is not None:
+            _autocommit_engine.dispose()
+    _engine = _autocommit_engine = _engine_pid = _sessions = None
 
 
 @contextmanager
@@ -143,13 +151,12 @@ def autocommit():
 
 @contextmanager
 def _autocommit_connection():
-    """A pooled PostgreSQL connection in autocommit. Giving it back resets its isolation
-    level, a call to the server: if the server went away meanwhile, the driver's error is
-    raised as SQLAlchemy's ``OperationalError`` (transient: a step is retried, a request
-    answered 503) rather than as a bare driver error."""
+    """A pooled PostgreSQL connection in autocommit. An error of the driver's while it is
+    given back (the server went away meanwhile) is raised as SQLAlchemy's
+    ``OperationalError`` (transient: a step is retried, a request answered 503) rather
+    than as a bare driver error."""
     try:
-        with _engine.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT")
+        with _autocommit_engine.connect() as conn:
             yield conn
     except _engine.dialect.loaded_dbapi.Error as exc:
         raise OperationalError("returning an autocommit connection", None, exc) from exc

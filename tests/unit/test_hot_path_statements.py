@@ -5,7 +5,8 @@ and on PostgreSQL, then those of a second purchase, whose statements are all cac
 import uuid
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
 
 from contracts import ChargePayment, ConfirmSeats, ReserveSeats
 from tests.unit.tickets.support import new_event
@@ -47,9 +48,10 @@ def cache_use():
         hit = None if context.compiled is None else context.cache_hit
         seen.append((hit, statement.split("(")[0][:60]))
 
-    event.listen(db.engine(), "after_cursor_execute", listener)
+    # on every engine: on PostgreSQL, autocommit statements have a pool of their own
+    event.listen(Engine, "after_cursor_execute", listener)
     yield seen
-    event.remove(db.engine(), "after_cursor_execute", listener)
+    event.remove(Engine, "after_cursor_execute", listener)
 
 
 @pytest.mark.parametrize("database", ["sqlite_db", "postgres_db"])
@@ -63,5 +65,28 @@ def test_a_second_purchase_compiles_no_statement(database, request, sent):
 
     dialect = db.engine().dialect
     compiled = [sql for hit, sql in seen if hit not in (dialect.CACHE_HIT, None)]
-    assert len(seen) >= 12, seen  # the steps' statements, all seen
+    assert len(seen) >= 11, seen  # the steps' statements, all seen
     assert compiled == []
+
+
+def test_a_statement_in_autocommit_switches_no_isolation_level(postgres_db, monkeypatch):
+    """Autocommit has a pool of its own on PostgreSQL: a connection switched to autocommit
+    and back costs a ``SET default_transaction_isolation`` round trip each time."""
+    db.execute_alone(text("SELECT 1"))  # both pools connected
+    with db.transaction() as s:
+        s.execute(text("SELECT 1"))
+    switched = []
+    for engine in {db.engine(), db._autocommit_engine}:
+        for name in ("set_isolation_level", "reset_isolation_level"):
+            original = getattr(engine.dialect, name)
+            monkeypatch.setattr(engine.dialect, name,
+                                lambda *a, _n=name, _f=original: switched.append(_n) or _f(*a))
+    for _ in range(3):
+        assert db.execute_alone(text("SELECT 1")) == 1
+        with db.autocommit() as conn:
+            assert conn.execute(text("SELECT 2")).scalar() == 2
+        with db.reading() as s:
+            assert s.execute(text("SELECT 3")).scalar() == 3
+        with db.transaction() as s:
+            assert s.execute(text("SELECT 4")).scalar() == 4
+    assert switched == []

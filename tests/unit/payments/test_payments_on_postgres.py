@@ -5,9 +5,10 @@ import uuid
 
 import pytest
 from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
 
 from tests.unit.concurrency import Running, blocked
-from workers.db import engine, transaction
+from workers.db import transaction
 from workers.payments import service, simulator
 from workers.payments.errors import ChargeInFlight
 from workers.payments.models import Payment
@@ -70,13 +71,13 @@ def test_the_claim_is_one_insert_that_yields_only_to_the_saga_s_row_of_that_kind
         if statement.startswith("INSERT INTO payments_payments"):
             statements.append(statement)
 
-    event.listen(engine(), "before_cursor_execute", record)
+    event.listen(Engine, "before_cursor_execute", record)  # the claim runs in autocommit
     try:
         saga = uuid.uuid4()
         charge(saga)
         service.refund(saga_id=saga)
     finally:
-        event.remove(engine(), "before_cursor_execute", record)
+        event.remove(Engine, "before_cursor_execute", record)
     claims = [s for s in statements if "ON CONFLICT" in s]
     assert len(claims) == 2  # the charge's claim, the refund's void
     assert all("ON CONFLICT (saga_id, kind) DO NOTHING" in s for s in claims), claims
