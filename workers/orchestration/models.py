@@ -21,6 +21,8 @@ class Saga(Base):
         UniqueConstraint("user_id", "idempotency_key"),
         Index("ix_orchestration_sagas_status_id", "status", "id"),
         Index("ix_orchestration_sagas_status_updated_at", "status", "updated_at"),
+        # an event's sagas in batches, in id order (cancelling the event)
+        Index("ix_orchestration_sagas_event_id_id", "event_id", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
