@@ -1,15 +1,20 @@
-"""The idempotency conflict on PostgreSQL, where two requests with one Idempotency-Key
-really arrive at once: the one that loses the race for the buyer's key answers with the
-winner's saga, or refuses if its body differs, and never with another buyer's saga."""
+"""Orchestration on PostgreSQL, where requests and deliveries really arrive at once.
+
+The idempotency conflict: the request that loses the race for the buyer's key answers with
+the winner's saga, or refuses if its body differs, and never with another buyer's saga.
+A step's record, one statement here, locks the step row before the saga row."""
 import uuid
 
 import pytest
+from sqlalchemy import select, text
 
 from tests.unit.concurrency import Running, blocked
+from tests.unit.orchestration.support import outcome
 from workers.db import transaction
 from workers.orchestration import service
 from workers.orchestration.errors import IdempotencyConflict
-from workers.orchestration.models import Saga
+from workers.orchestration.models import Saga, SagaStep
+from workers.orchestration.recording import record_outcome_in
 
 pytestmark = pytest.mark.usefixtures("postgres_db")
 
@@ -67,3 +72,33 @@ def test_another_body_racing_the_first_request_is_a_conflict(published):
     with pytest.raises(IdempotencyConflict) as conflict:
         racing.outcome()
     assert conflict.value.args == ("k-race",)
+
+
+def test_a_step_record_takes_the_step_row_before_it_waits_for_the_saga_row(published):
+    """A step's record is one statement here (the step's upsert and the saga's UPDATE):
+    while another transaction holds the saga row, the record has already written its step
+    row, so a second delivery of the step waits behind it, never the other way round."""
+    saga_id, _ = start(uuid.uuid4(), None, 1)
+    reserved = outcome(saga_id, "SeatsReserved", "reserve", hold_id=uuid.uuid4(), quantity=1,
+                       amount_cents=100, currency="EUR", expires_at=None)
+
+    def record():
+        with transaction() as s:
+            return record_outcome_in(s, reserved)
+
+    with transaction() as holder:
+        holder.execute(select(Saga.id).where(Saga.id == saga_id).with_for_update())
+        recording = Running(record)
+        assert blocked(recording)
+        # the step row is written and locked by the waiting record: a second write waits
+        holder.execute(text("SET LOCAL lock_timeout = '200ms'"))
+        with pytest.raises(Exception, match="lock timeout"):
+            with holder.begin_nested():
+                holder.execute(text(
+                    "INSERT INTO orchestration_saga_steps (saga_id, name, position, status, "
+                    "attempts) VALUES (:saga, 'reserve', 0, 'succeeded', 1) "
+                    "ON CONFLICT DO NOTHING"), {"saga": saga_id})
+    assert recording.outcome() is None  # not terminal: nothing to publish
+    with transaction() as s:
+        assert s.get(Saga, saga_id).status == "reserved"
+        assert s.get(SagaStep, (saga_id, "reserve")).status == "succeeded"
