@@ -19,6 +19,12 @@ from workers.orchestration.models import Saga
 IN_FLIGHT = SagaStatus.purchasing()
 
 
+def enabled() -> bool:
+    """Whether any cap is set."""
+    settings = runtime.settings()
+    return settings.max_open_purchases_per_user > 0 or settings.max_held_seats_per_user > 0
+
+
 def check(s, user_id, quantity: int) -> None:
     """Refuse a new purchase of ``quantity`` seats that would pass a cap."""
     settings = runtime.settings()

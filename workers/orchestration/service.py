@@ -8,13 +8,13 @@ import time
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from contracts import CancelEventSagas
 from contracts.statuses import OutboxKind, SagaReason, SagaStatus, StepName, StepStatus
 from workers import outbox, telemetry
-from workers.db import execute_alone, transaction
+from workers.db import autocommit, execute_alone, transaction
 from workers.orchestration import caps
 from workers.orchestration.completion import finished, signature_of
 from workers.orchestration.errors import (
@@ -23,6 +23,7 @@ from workers.orchestration.errors import (
 )
 from workers.orchestration.lost_messages import only_its_message_failed, send_on
 from workers.orchestration.models import TERMINAL, OutboxMessage, Saga
+from workers.orchestration.new_sagas import insert_purchase
 from workers.orchestration.recording import record_outcome_in, upsert_step
 from workers.steps import utcnow
 
@@ -46,13 +47,15 @@ def start_purchase(*, user_id, event_id, tier_id, quantity, payment_token,
             "payment_token": payment_token}
     digest = request_hash(body)
     try:
-        with transaction() as s:
+        # one transaction when a cap is checked (its lock lasts until the commit); else, on
+        # PostgreSQL, autocommit: the saga and its message are one statement
+        with transaction() if caps.enabled() else autocommit() as s:
             if idempotency_key is not None:
                 first = s.execute(_FIRST, {"user_id": user_id, "key": idempotency_key}).first()
                 if first is not None:
                     return _repeated(first, idempotency_key, digest)
             caps.check(s, user_id, quantity)
-            saga, message = _new_purchase(s, dict(
+            saga, message = insert_purchase(s, dict(
                 user_id=user_id, event_id=event_id, tier_id=tier_id, quantity=quantity,
                 payment_token=payment_token, request_hash=digest,
                 idempotency_key=idempotency_key))
@@ -66,30 +69,9 @@ def start_purchase(*, user_id, event_id, tier_id, quantity, payment_token,
     return saga.id, True
 
 
-_NEW_SAGA = ("id", "user_id", "status", "event_id", "tier_id", "quantity", "payment_token",
-             "request_hash", "idempotency_key", "created_at", "updated_at", "traceparent")
 _FIRST = (select(Saga.__table__.c.id, Saga.__table__.c.request_hash)
           .where(Saga.__table__.c.user_id == bindparam("user_id"),
                  Saga.__table__.c.idempotency_key == bindparam("key")))
-_INSERT_SAGA = insert(Saga.__table__).values({c: bindparam(c) for c in _NEW_SAGA})
-_INSERT_MESSAGE = insert(OutboxMessage.__table__).values(
-    {c: bindparam(c) for c in ("id", "saga_id", "kind", "created_at")})
-
-
-def _new_purchase(s, fields: dict) -> tuple[Saga, OutboxMessage]:
-    """Insert a pending saga and its purchase message (two Core statements: no unit of
-    work); the saga and the message as objects for the publish."""
-    now = utcnow()
-    saga = Saga(id=uuid.uuid4(), status=SagaStatus.PENDING, created_at=now, updated_at=now,
-                traceparent=telemetry.current_traceparent(), **fields)
-    message = OutboxMessage(id=uuid.uuid4(), saga_id=saga.id, kind=OutboxKind.PURCHASE,
-                            created_at=now)
-    s.execute(_INSERT_SAGA, {c: getattr(saga, c) for c in _NEW_SAGA})
-    s.execute(_INSERT_MESSAGE, {c: getattr(message, c) for c in ("id", "saga_id", "kind",
-                                                                  "created_at")})
-    return saga, message
-
-
 def _repeated(first, idempotency_key: str, digest: str) -> tuple[uuid.UUID, bool]:
     if first.request_hash != digest:
         raise IdempotencyConflict(idempotency_key)
