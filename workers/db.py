@@ -89,7 +89,7 @@ def engine() -> Engine:
         if _url is None:
             raise RuntimeError("no database configured: call workers.bootstrap.bootstrap()")
         _engine = build_engine(_url)
-        _autocommit_engine = (build_engine(_url, isolation_level="AUTOCOMMIT", pool_size=2)
+        _autocommit_engine = (build_engine(_url, isolation_level="AUTOCOMMIT")
                               if _engine.dialect.name == "postgresql" else None)
         _engine_pid = os.getpid()
         _sessions = sessionmaker(_engine, expire_on_commit=False)
