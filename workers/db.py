@@ -62,7 +62,10 @@ def build_engine(url: str, **options) -> Engine:
     # No pre-ping: it is a round trip on every checkout. A connection the server dropped
     # fails its first statement instead; SQLAlchemy then discards the whole pool, and the
     # failed step is retried (a transient error) or the request answered 503.
-    return create_engine(url, **{"pool_size": 5, "max_overflow": 10, **options})
+    # Twelve kept (the gateway's threads; a pool grows only as far as it is used at once),
+    # fifteen at most as before: a connection past the kept ones is closed when given back,
+    # and the next one is a new PostgreSQL backend.
+    return create_engine(url, **{"pool_size": 12, "max_overflow": 3, **options})
 
 
 def _make_sqlite_serialise_writers(engine: Engine) -> None:
