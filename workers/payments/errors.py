@@ -35,3 +35,8 @@ class SagaCompensated(DomainError):
 
 class ChargeInFlight(TransientError):
     """A refund found the charge still being processed; it waits for the outcome."""
+
+    def __init__(self, message: str, claimed_at=None):
+        super().__init__(message)
+        #: when the charge was claimed (or last taken over), if the refund saw the claim
+        self.claimed_at = claimed_at

@@ -161,7 +161,7 @@ def refund(*, saga_id) -> dict:
                           status=PaymentStatus.REQUESTED, amount_cents=0,
                           currency=charged.currency, created_at=utcnow()))
     if charged.status == PaymentStatus.PENDING:  # raised after the commit, which keeps the request
-        raise ChargeInFlight(f"charge of saga {saga_id} is still in flight")
+        raise ChargeInFlight(f"charge of saga {saga_id} is still in flight", charged.created_at)
     with step_transaction() as s:
         done = _find(s, saga_id, PaymentKind.REFUND)
     return {"saga_id": saga_id, "refunded_cents": done.amount_cents if done else 0}

@@ -4,7 +4,7 @@ from contracts.statuses import StepName
 from workers.celery_app import app
 from workers import runtime
 from workers.payments import service
-from workers.payments.errors import PaymentProcessingError, PaymentUnavailable
+from workers.payments.errors import ChargeInFlight, PaymentProcessingError, PaymentUnavailable
 from workers.steps import ContractTask, utcnow
 
 
@@ -30,6 +30,18 @@ def charge(self, reserved, cmd):
 @app.task(base=ContractTask, bind=True, name="payments.refund",
           contracts=(RefundPayment,), step_name=StepName.REFUND)
 def refund(self, cmd):
-    refunded = service.refund(saga_id=cmd["saga_id"])
+    try:
+        refunded = service.refund(saga_id=cmd["saga_id"])
+    except ChargeInFlight as exc:
+        # While the charge's claim is within its lease, its claimer is at work (or its
+        # message is taken over once the lease is up): waiting for it spends none of the
+        # step's retries. A claim older than that waits within the budget.
+        lease = runtime.settings().payment_claim_lease_seconds
+        if exc.claimed_at is not None and (utcnow() - exc.claimed_at).total_seconds() < lease:
+            try:
+                raise self.retry(exc=exc, max_retries=self.request.retries + 1) from exc
+            finally:  # Celery keeps that limit on the task for its next automatic retry
+                self.__dict__.pop("override_max_retries", None)
+        raise
     return PaymentRefunded.build(**refunded, step=self.timing())
 
