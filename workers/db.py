@@ -130,14 +130,14 @@ def reading() -> Iterator[Session]:
             yield session
 
 
-def execute_alone(statement) -> int:
+def execute_alone(statement, parameters=None) -> int:
     """Run one statement as its own transaction; its row count. On PostgreSQL it runs in
     autocommit: one round trip, without a BEGIN and a COMMIT around it."""
     if engine().dialect.name != "postgresql":
         with transaction() as s:
-            return s.execute(statement).rowcount
+            return s.execute(statement, parameters).rowcount
     with _autocommit_connection() as conn:
-        return conn.execute(statement).rowcount
+        return conn.execute(statement, parameters).rowcount
 
 
 @contextmanager

@@ -100,9 +100,14 @@ def publish(message: OutboxMessage, saga: Saga | None, *, retry: bool = True) ->
         log.warning("outbox %s (%s of saga %s) not published yet", message.id, message.kind,
                     message.saga_id, exc_info=True)
         return False
-    execute_alone(update(OutboxMessage).where(OutboxMessage.id == message.id)
-                  .values(sent_at=utcnow()))
+    execute_alone(_MARK_SENT, {"message_id": message.id, "now": utcnow()})
     return True
+
+
+#: an outbox message published (built once: it is on every start's path)
+_MARK_SENT = (update(OutboxMessage.__table__)
+              .where(OutboxMessage.__table__.c.id == bindparam("message_id"))
+              .values(sent_at=bindparam("now")))
 
 
 def relay_outbox(*, older_than_seconds: float = 2.0, batch: int = 500) -> int:
