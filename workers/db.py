@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from sqlalchemy import DateTime, Enum, MetaData, create_engine, event, text
 from sqlalchemy.types import TypeDecorator
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -117,17 +117,17 @@ def transaction() -> Iterator[Session]:
 
 
 @contextmanager
-def reading() -> Iterator[Session]:
-    """A session for one query that only reads. On PostgreSQL it runs in autocommit, so
-    the query is its only round trip (no BEGIN, no COMMIT); each statement sees its own
-    snapshot, so it is for one statement at a time."""
+def reading() -> Iterator[Session | Connection]:
+    """Where to run one Core query that only reads (``execute``, ``scalar``). On
+    PostgreSQL it is a connection in autocommit, without a session around it: the query is
+    its only round trip (no BEGIN, no COMMIT); each statement sees its own snapshot, so it
+    is for one statement at a time."""
     if engine().dialect.name != "postgresql":
         with transaction() as s:
             yield s
         return
     with _autocommit_connection() as conn:
-        with _sessions(bind=conn) as session:
-            yield session
+        yield conn
 
 
 def execute_alone(statement, parameters=None) -> int:
