@@ -96,7 +96,12 @@ class ContractTask(Task):
             countdown = max(1, get_exponential_backoff_interval(
                 factor=self.backoff_factor, retries=self.request.retries,
                 maximum=self.retry_backoff_max, full_jitter=self.retry_jitter))
-        return super().retry(args, kwargs, exc, throw, eta, countdown, max_retries, **options)
+        try:
+            return super().retry(args, kwargs, exc, throw, eta, countdown, max_retries, **options)
+        finally:
+            # Celery keeps an explicit ``max_retries`` on the task (``override_max_retries``)
+            # for its next automatic retry, of whatever delivery: it is this call's only
+            self.__dict__.pop("override_max_retries", None)
 
     def __call__(self, *args, **kwargs):
         try:

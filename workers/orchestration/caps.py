@@ -27,10 +27,10 @@ def enabled() -> bool:
 
 def check(s, user_id, quantity: int) -> None:
     """Refuse a new purchase of ``quantity`` seats that would pass a cap."""
+    if not enabled():
+        return
     settings = runtime.settings()
     max_open, max_seats = settings.max_open_purchases_per_user, settings.max_held_seats_per_user
-    if max_open <= 0 and max_seats <= 0:
-        return
     if s.bind.dialect.name == "postgresql":
         s.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
                   {"key": f"purchases-of:{user_id}"})

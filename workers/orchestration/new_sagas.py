@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, insert, select
 
 from contracts.statuses import OutboxKind, SagaStatus
 from workers import telemetry
+from workers.db import engine
 from workers.orchestration.models import OutboxMessage, Saga
 from workers.steps import utcnow
 
@@ -35,7 +36,7 @@ def insert_purchase(s, fields: dict) -> tuple[Saga, OutboxMessage]:
     message = OutboxMessage(id=uuid.uuid4(), saga_id=saga.id, kind=OutboxKind.PURCHASE,
                             created_at=now)
     row = {c: getattr(saga, c) for c in _NEW_SAGA}
-    if _dialect(s) == "postgresql":
+    if engine().dialect.name == "postgresql":
         s.execute(_INSERT_BOTH, {**row, "message_id": message.id, "message_kind": message.kind,
                                  "message_created_at": now})
     else:
@@ -43,8 +44,3 @@ def insert_purchase(s, fields: dict) -> tuple[Saga, OutboxMessage]:
         s.execute(_INSERT_MESSAGE, {c: getattr(message, c) for c in ("id", "saga_id", "kind",
                                                                       "created_at")})
     return saga, message
-
-
-def _dialect(s) -> str:
-    """The database's dialect, of a session or of a connection."""
-    return (s.dialect if hasattr(s, "dialect") else s.bind.dialect).name

@@ -38,10 +38,7 @@ def refund(self, cmd):
         # step's retries. A claim older than that waits within the budget.
         lease = runtime.settings().payment_claim_lease_seconds
         if exc.claimed_at is not None and (utcnow() - exc.claimed_at).total_seconds() < lease:
-            try:
-                raise self.retry(exc=exc, max_retries=self.request.retries + 1) from exc
-            finally:  # Celery keeps that limit on the task for its next automatic retry
-                self.__dict__.pop("override_max_retries", None)
+            raise self.retry(exc=exc, max_retries=self.request.retries + 1) from exc
         raise
     return PaymentRefunded.build(**refunded, step=self.timing())
 
