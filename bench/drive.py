@@ -16,8 +16,10 @@ import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 from bench.baseline import THREADS, ceiling, ceiling_open, ceiling_sequential, http, progress
+from celeryconfig import DOMAIN_QUEUES
 from contracts.statuses import SagaStatus
 from harness.sagas import TERMINAL
 
@@ -131,8 +133,13 @@ def service(n: int) -> dict:
             "statuses": _counts(ids)}
 
 
-def gateway(n: int, base_url: str, buyers: int = 16) -> dict:
-    """``n`` purchases of one seat started by 16 threads with ``POST /saga/start``."""
+def gateway(n: int, base_url: str, buyers: int = 16, paused: bool = False) -> dict:
+    """``n`` purchases of one seat started by 16 threads with ``POST /saga/start``.
+
+    ``paused``: the workers stop consuming while the starts are accepted (as an operator's
+    ``celery control cancel_consumer`` does), so that the gateway is measured on a machine
+    doing nothing else, as its baseline the trivial route is; they resume afterwards and
+    the purchases are then waited for as usual."""
     from chaos.load import Shop
 
     shop = Shop(base_url, dict(os.environ), random.Random(7))
@@ -148,14 +155,33 @@ def gateway(n: int, base_url: str, buyers: int = 16) -> dict:
         return r.json()["saga_id"]
 
     measuring()
-    t0 = time.monotonic()
-    with ThreadPoolExecutor(THREADS) as pool:
-        ids = list(pool.map(one, range(n)))
-    accepted = time.monotonic() - t0
+    with _consumers_paused(paused):
+        t0 = time.monotonic()
+        with ThreadPoolExecutor(THREADS) as pool:
+            ids = list(pool.map(one, range(n)))
+        accepted = time.monotonic() - t0
     took = _wait_terminal([uuid.UUID(i) for i in ids], t0, what=SagaStatus.CONFIRMED,
                           event_id=uuid.UUID(str(tier["event_id"])))
     return {"n": n, "seconds": took, "per_second": n / took,
             "accepted_per_second": n / accepted, "statuses": _counts([uuid.UUID(i) for i in ids])}
+
+
+@contextmanager
+def _consumers_paused(paused: bool):
+    """With ``paused``, every worker stops consuming the domain queues, and resumes after."""
+    if not paused:
+        yield
+        return
+    from workers.celery_app import app
+
+    for queue in DOMAIN_QUEUES:
+        if not app.control.cancel_consumer(queue, reply=True, timeout=5):
+            raise RuntimeError(f"no worker answered: stop consuming {queue}")
+    try:
+        yield
+    finally:
+        for queue in DOMAIN_QUEUES:
+            app.control.add_consumer(queue, reply=True, timeout=5)
 
 
 def sequential(n: int) -> dict:
@@ -254,6 +280,7 @@ def main(argv=None) -> int:
     bootstrap()  # this process's composition root, on the measured stack's environment
     runs = {
         "service": lambda: service(a.n), "gateway": lambda: gateway(a.n, a.url),
+        "gateway-paused": lambda: gateway(a.n, a.url, paused=True),
         "sequential": lambda: sequential(a.n), "open": lambda: open_loop(a.n, a.rate),
         "contention": lambda: contention(a.n, a.seats), "backlog": lambda: backlog(a.n),
         "ceiling": lambda: ceiling(a.n), "ceiling-sequential": lambda: ceiling_sequential(a.n),

@@ -60,6 +60,11 @@ def _load_rows(r: dict, s: dict) -> list[tuple]:
          f"trivial route {_f(s['trivial_route_per_second'])}",
          _f(s["gateway_accepted_ratio_to_trivial"]), "≥ 0.4×",
          _met(_cmp(s["gateway_accepted_ratio_to_trivial"], 0.4, False))),
+        ("… with the workers paused, as the trivial route runs",
+         _f(s["gateway_accepted_workers_paused_per_second"]),
+         f"trivial route {_f(s['trivial_route_per_second'])}",
+         _f(s["gateway_accepted_workers_paused_ratio_to_trivial"]), "≥ 0.4×",
+         _met(_cmp(s["gateway_accepted_workers_paused_ratio_to_trivial"], 0.4, False))),
         (f"contention: {r['sizes']['contention_buyers']:,} buyers / "
          f"{r['sizes']['contention_seats']:,} seats, all terminal (s)", _f(s["contention_seconds"]),
          "", "", "< 120 s", _met(_cmp(s["contention_seconds"], 120))),

@@ -173,6 +173,11 @@ def _gateway(stack: BoxofficeStack, sizes: Sizes, tmp: Path, out: dict) -> None:
     res["cpu_ms_per_saga"] = per_unit_ms(res.pop("cpu_seconds"), res["n"])
     out["gateway"] = res
     say(f"    {res['per_second']:.1f} sagas/s; {res['accepted_per_second']:.1f} starts/s accepted")
+    say(f"  starts accepted with the workers paused ({sizes.throughput} purchases)")
+    paused = drive("gateway-paused", n=sizes.throughput, url=stack.base_url)
+    paused.pop("cpu_seconds")
+    out["gateway_paused"] = paused
+    say(f"    {paused['accepted_per_second']:.1f} starts/s accepted")
     say(f"  a trivial Flask route on the same gunicorn settings ({sizes.http} requests)")
     trivial, url = stack.trivial_gateway(tmp / "trivial.log")
     try:

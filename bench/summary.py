@@ -55,6 +55,9 @@ def _latency_and_load(r: dict, ceiling: dict, saga: dict, c_rate) -> dict:
     s["gateway_accepted_per_second"] = round(accepted, 1) if accepted else None
     s["trivial_route_per_second"] = round(trivial, 1) if trivial else None
     s["gateway_accepted_ratio_to_trivial"] = _ratio(accepted, trivial)
+    alone = saga.get("gateway_paused", {}).get("accepted_per_second")
+    s["gateway_accepted_workers_paused_per_second"] = round(alone, 1) if alone else None
+    s["gateway_accepted_workers_paused_ratio_to_trivial"] = _ratio(alone, trivial)
     s["contention_seconds"] = round(saga["contention"]["seconds"], 1) if "contention" in saga else None
     s["backlog_steps_run_twice"] = saga.get("backlog", {}).get("steps_run_twice")
     s["backlog_redriven_sagas"] = saga.get("backlog", {}).get("redriven_sagas")
