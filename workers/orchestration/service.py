@@ -14,8 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from contracts import CancelEventSagas
 from contracts.statuses import OutboxKind, SagaReason, SagaStatus, StepName, StepStatus
 from workers import outbox, telemetry
-from workers.db import autocommit, execute_alone, transaction
-from workers.orchestration import caps
+from workers.db import autocommit, transaction
+from workers.orchestration import caps, sent_marks
 from workers.orchestration.completion import finished, signature_of
 from workers.orchestration.errors import (
     NOTHING_RESERVED, IdempotencyConflict, SagaAlreadyConfirmed, SagaFinished, SagaNotFound,
@@ -23,7 +23,7 @@ from workers.orchestration.errors import (
 )
 from workers.orchestration.lost_messages import only_its_message_failed, send_on
 from workers.orchestration.models import TERMINAL, OutboxMessage, Saga
-from workers.orchestration.new_sagas import insert_purchase
+from workers.orchestration.new_sagas import insert_purchase, inserts_once
 from workers.orchestration.recording import record_outcome_in, upsert_step
 from workers.steps import utcnow
 
@@ -50,21 +50,23 @@ def start_purchase(*, user_id, event_id, tier_id, quantity, payment_token,
         # one transaction when a cap is checked (its lock lasts until the commit); else, on
         # PostgreSQL, autocommit: the saga and its message are one statement
         with transaction() if caps.enabled() else autocommit() as s:
-            if idempotency_key is not None:
-                first = s.execute(_FIRST, {"user_id": user_id, "key": idempotency_key}).first()
-                if first is not None:
-                    return _repeated(first, idempotency_key, digest)
+            # a repeat: found by the insert when that is one statement, else looked for
+            # before the cap's check (a repeat is answered, not counted against the cap)
+            if idempotency_key is not None and (caps.enabled() or not inserts_once()) and (
+                    first := s.execute(_FIRST, {"user_id": user_id, "key": idempotency_key}).first()):
+                return _repeated(first, idempotency_key, digest)
             caps.check(s, user_id, quantity)
-            saga, message = insert_purchase(s, dict(
+            inserted = insert_purchase(s, dict(
                 user_id=user_id, event_id=event_id, tier_id=tier_id, quantity=quantity,
                 payment_token=payment_token, request_hash=digest,
                 idempotency_key=idempotency_key))
     except IntegrityError:
         if idempotency_key is None:
             raise
-        with transaction() as s:
-            first = s.execute(_FIRST, {"user_id": user_id, "key": idempotency_key}).first()
-        return _repeated(first, idempotency_key, digest)
+        inserted = None
+    if inserted is None:  # the key's saga was inserted by an earlier (or racing) request
+        return _repeated(_first(user_id, idempotency_key), idempotency_key, digest)
+    saga, message = inserted
     publish(message, saga, retry=False)
     return saga.id, True
 
@@ -72,6 +74,11 @@ def start_purchase(*, user_id, event_id, tier_id, quantity, payment_token,
 _FIRST = (select(Saga.__table__.c.id, Saga.__table__.c.request_hash)
           .where(Saga.__table__.c.user_id == bindparam("user_id"),
                  Saga.__table__.c.idempotency_key == bindparam("key")))
+def _first(user_id, idempotency_key: str):
+    with transaction() as s:
+        return s.execute(_FIRST, {"user_id": user_id, "key": idempotency_key}).first()
+
+
 def _repeated(first, idempotency_key: str, digest: str) -> tuple[uuid.UUID, bool]:
     if first.request_hash != digest:
         raise IdempotencyConflict(idempotency_key)
@@ -100,14 +107,8 @@ def publish(message: OutboxMessage, saga: Saga | None, *, retry: bool = True) ->
         log.warning("outbox %s (%s of saga %s) not published yet", message.id, message.kind,
                     message.saga_id, exc_info=True)
         return False
-    execute_alone(_MARK_SENT, {"message_id": message.id, "now": utcnow()})
+    sent_marks.mark_sent(message.id)
     return True
-
-
-#: an outbox message published (built once: it is on every start's path)
-_MARK_SENT = (update(OutboxMessage.__table__)
-              .where(OutboxMessage.__table__.c.id == bindparam("message_id"))
-              .values(sent_at=bindparam("now")))
 
 
 def relay_outbox(*, older_than_seconds: float = 2.0, batch: int = 500) -> int:

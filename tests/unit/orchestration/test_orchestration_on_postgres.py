@@ -1,19 +1,21 @@
 """Orchestration on PostgreSQL, where requests and deliveries really arrive at once.
 
-The idempotency conflict: the request that loses the race for the buyer's key answers with
-the winner's saga, or refuses if its body differs, and never with another buyer's saga.
+The idempotency key: a start with one is a single statement, whose insert finds a used key;
+the request that loses the race for the buyer's key answers with the winner's saga, or
+refuses if its body differs, and never with another buyer's saga.
 A step's record, one statement here, locks the step row before the saga row."""
 import uuid
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, func, select, text
+from sqlalchemy.engine import Engine
 
 from tests.unit.concurrency import Running, blocked
 from tests.unit.orchestration.support import outcome
 from workers.db import transaction
 from workers.orchestration import service
 from workers.orchestration.errors import IdempotencyConflict
-from workers.orchestration.models import Saga, SagaStep
+from workers.orchestration.models import OutboxMessage, Saga, SagaStep
 from workers.orchestration.recording import record_outcome_in
 
 pytestmark = pytest.mark.usefixtures("postgres_db")
@@ -72,6 +74,33 @@ def test_another_body_racing_the_first_request_is_a_conflict(published):
     with pytest.raises(IdempotencyConflict) as conflict:
         racing.outcome()
     assert conflict.value.args == ("k-race",)
+
+
+def test_a_key_is_looked_up_only_when_the_insert_finds_it_used(published):
+    """A start with an idempotency key is one statement, the insert; a repeat inserts
+    nothing (no second saga, no second message) and is answered with the first saga."""
+    statements = []
+
+    def seen(conn, cursor, statement, *_):
+        statements.append(statement.split()[0])
+
+    user = uuid.uuid4()
+    event.listen(Engine, "after_cursor_execute", seen)
+    try:
+        first, created = start(user, "k-once", 2)
+        at_first = list(statements)
+        assert start(user, "k-once", 2) == (first, False)
+    finally:
+        event.remove(Engine, "after_cursor_execute", seen)
+    assert created and at_first == ["WITH"]  # the saga and its message, nothing read
+    assert statements[1:] == ["WITH", "SELECT"]  # the repeat: the insert, then the lookup
+    with transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Saga).where(Saga.user_id == user)) == 1
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)
+                        .where(OutboxMessage.saga_id == first)) == 1
+    assert published == [first]
+    with pytest.raises(IdempotencyConflict):
+        start(user, "k-once", 3)
 
 
 def test_a_step_record_takes_the_step_row_before_it_waits_for_the_saga_row(published):
