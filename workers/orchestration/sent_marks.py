@@ -37,10 +37,20 @@ _MARK = (update(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)
 BATCH = 500
 
 _waiting: queue.SimpleQueue = queue.SimpleQueue()
-_started_in: int | None = None  # the process whose thread writes the marks
+_writer: threading.Thread | None = None  # this process's writing thread, once started
 _lock = threading.Lock()
 _written = threading.Condition()
 _unwritten = 0  # marks handed over and not written yet
+
+
+def _forget_the_parents() -> None:
+    """In a forked child: no thread, no marks (the parent's are the parent's to write)."""
+    global _waiting, _writer, _lock, _written, _unwritten
+    _waiting, _writer, _lock = queue.SimpleQueue(), None, threading.Lock()
+    _written, _unwritten = threading.Condition(), 0
+
+
+os.register_at_fork(after_in_child=_forget_the_parents)
 
 
 def mark_sent(message_id) -> None:
@@ -65,17 +75,14 @@ def flush(timeout: float = 10.0) -> bool:
 
 
 def _start() -> None:
-    """The writing thread of this process (a forked child starts its own)."""
-    global _started_in, _waiting, _unwritten
-    if _started_in == os.getpid():
+    """The writing thread of this process, started on its first mark."""
+    global _writer
+    if _writer is not None:
         return
     with _lock:
-        if _started_in == os.getpid():
-            return
-        if _started_in is not None:  # forked: the parent's marks are the parent's
-            _waiting, _unwritten = queue.SimpleQueue(), 0
-        threading.Thread(target=_run, name="outbox-sent-marks", daemon=True).start()
-        _started_in = os.getpid()
+        if _writer is None:
+            _writer = threading.Thread(target=_run, name="outbox-sent-marks", daemon=True)
+            _writer.start()
 
 
 def _run() -> None:

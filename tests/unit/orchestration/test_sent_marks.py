@@ -1,5 +1,6 @@
 """A published outbox message is marked sent: on PostgreSQL by a thread of the publishing
 process, every mark waiting when it writes in one statement; on SQLite at once."""
+import os
 import uuid
 
 import pytest
@@ -90,3 +91,21 @@ def _writer_waits() -> bool:
         return bool(conn.scalar(text(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
             "AND wait_event_type = 'Lock'")))
+
+
+def test_a_forked_child_writes_its_marks_with_a_thread_of_its_own(postgres_db):
+    """A pool child or gunicorn worker forked after its parent marked a message: the
+    parent's thread did not survive the fork; the child starts its own."""
+    in_parent, in_child = _messages(2)
+    sent_marks.mark_sent(in_parent)  # the parent's thread is running
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 once its mark is written (by a thread: no flush)
+        try:
+            sent_marks.mark_sent(in_child)
+            wait_for(lambda: not _unsent([in_child]), timeout=10, what="the child's mark")
+            os._exit(0)
+        finally:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    wait_for(lambda: not _unsent([in_parent, in_child]), timeout=20, what="both marks")
