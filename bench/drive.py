@@ -174,14 +174,17 @@ def _consumers_paused(paused: bool):
         return
     from workers.celery_app import app
 
+    # every worker answers each broadcast: waiting for that many replies, not a timeout
+    workers = len(app.control.ping(timeout=2))
     for queue in DOMAIN_QUEUES:
-        if not app.control.cancel_consumer(queue, reply=True, timeout=5):
-            raise RuntimeError(f"no worker answered: stop consuming {queue}")
+        if len(app.control.cancel_consumer(queue, reply=True, timeout=10,
+                                           limit=workers)) < workers:
+            raise RuntimeError(f"not every worker answered: stop consuming {queue}")
     try:
         yield
     finally:
         for queue in DOMAIN_QUEUES:
-            app.control.add_consumer(queue, reply=True, timeout=5)
+            app.control.add_consumer(queue, reply=True, timeout=10, limit=workers)
 
 
 def sequential(n: int) -> dict:
