@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 THREADS = 16
 
@@ -32,6 +33,26 @@ def warm_broker(app) -> None:
     finally:
         for producer in producers:
             producer.release()
+
+
+@contextmanager
+def consumers_paused(app, queues):
+    """With an ``app``, every worker stops consuming ``queues`` (``cancel_consumer``), and
+    resumes after (``add_consumer``); with ``None``, nothing is paused."""
+    if app is None:
+        yield
+        return
+    # every worker answers each broadcast: waiting for that many replies, not a timeout
+    workers = len(app.control.ping(timeout=2))
+    for queue in queues:
+        if len(app.control.cancel_consumer(queue, reply=True, timeout=10,
+                                           limit=workers)) < workers:
+            raise RuntimeError(f"not every worker answered: stop consuming {queue}")
+    try:
+        yield
+    finally:
+        for queue in queues:
+            app.control.add_consumer(queue, reply=True, timeout=10, limit=workers)
 
 
 # -- the ceiling ------------------------------------------------------------------------

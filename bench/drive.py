@@ -16,10 +16,10 @@ import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 from bench.baseline import (
-    THREADS, ceiling, ceiling_open, ceiling_sequential, http, progress, warm_broker,
+    THREADS, ceiling, ceiling_open, ceiling_sequential, consumers_paused, http, progress,
+    warm_broker,
 )
 from celeryconfig import DOMAIN_QUEUES
 from contracts.statuses import SagaStatus
@@ -43,15 +43,20 @@ def _event(capacity: int, max_per_order: int = 4) -> tuple:
     return event_id, tickets.get_event(event_id)["tiers"][0]["id"]
 
 
+def _app():
+    from workers.celery_app import app
+
+    return app
+
+
 def _starter(event_id, tier_id, *, warm: bool = False):
     """Purchases of one buyer each, started through the orchestration service (the load's
     broker connections opened first: ``warm_broker``). ``warm``: one purchase of an event
     of its own first, waited for, so that the first purchases measured do not pay this
     process's first run of the code (imports, statements compiled, schemas built)."""
-    from workers.celery_app import app
     from workers.orchestration import service
 
-    warm_broker(app)
+    warm_broker(_app())
     if warm:
         warm_event, warm_tier = _event(1)
         warm_id = service.start_purchase(user_id=uuid.uuid4(), event_id=warm_event,
@@ -170,7 +175,7 @@ def gateway(n: int, base_url: str, buyers: int = 16, paused: bool = False) -> di
         return r.json()["saga_id"]
 
     measuring()
-    with _consumers_paused(paused):
+    with consumers_paused(_app() if paused else None, DOMAIN_QUEUES):
         t0 = time.monotonic()
         with ThreadPoolExecutor(THREADS) as pool:
             ids = list(pool.map(one, range(n)))
@@ -179,27 +184,6 @@ def gateway(n: int, base_url: str, buyers: int = 16, paused: bool = False) -> di
                           event_id=uuid.UUID(str(tier["event_id"])))
     return {"n": n, "seconds": took, "per_second": n / took,
             "accepted_per_second": n / accepted, "statuses": _counts([uuid.UUID(i) for i in ids])}
-
-
-@contextmanager
-def _consumers_paused(paused: bool):
-    """With ``paused``, every worker stops consuming the domain queues, and resumes after."""
-    if not paused:
-        yield
-        return
-    from workers.celery_app import app
-
-    # every worker answers each broadcast: waiting for that many replies, not a timeout
-    workers = len(app.control.ping(timeout=2))
-    for queue in DOMAIN_QUEUES:
-        if len(app.control.cancel_consumer(queue, reply=True, timeout=10,
-                                           limit=workers)) < workers:
-            raise RuntimeError(f"not every worker answered: stop consuming {queue}")
-    try:
-        yield
-    finally:
-        for queue in DOMAIN_QUEUES:
-            app.control.add_consumer(queue, reply=True, timeout=10, limit=workers)
 
 
 def sequential(n: int) -> dict:
