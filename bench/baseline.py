@@ -29,7 +29,7 @@ def warm_broker(app) -> None:
                  for _ in range(min(THREADS, app.conf.broker_pool_limit or THREADS))]
     try:
         for producer in producers:
-            assert producer.channel is not None  # connects, opens the channel
+            producer.channel  # noqa: B018  reading it connects and opens the channel
     finally:
         for producer in producers:
             producer.release()
@@ -37,11 +37,8 @@ def warm_broker(app) -> None:
 
 @contextmanager
 def consumers_paused(app, queues):
-    """With an ``app``, every worker stops consuming ``queues`` (``cancel_consumer``), and
-    resumes after (``add_consumer``); with ``None``, nothing is paused."""
-    if app is None:
-        yield
-        return
+    """Every worker of ``app`` stops consuming ``queues`` (``cancel_consumer``), and resumes
+    after (``add_consumer``)."""
     # every worker answers each broadcast: waiting for that many replies, not a timeout
     workers = len(app.control.ping(timeout=2))
     for queue in queues:

@@ -16,6 +16,7 @@ import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 
 from bench.baseline import (
     THREADS, ceiling, ceiling_open, ceiling_sequential, consumers_paused, http, progress,
@@ -175,7 +176,7 @@ def gateway(n: int, base_url: str, buyers: int = 16, paused: bool = False) -> di
         return r.json()["saga_id"]
 
     measuring()
-    with consumers_paused(_app() if paused else None, DOMAIN_QUEUES):
+    with consumers_paused(_app(), DOMAIN_QUEUES) if paused else nullcontext():
         t0 = time.monotonic()
         with ThreadPoolExecutor(THREADS) as pool:
             ids = list(pool.map(one, range(n)))

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select
 
 from contracts import SagaCompleted
 from contracts.statuses import OutboxKind
-from workers.db import execute_alone, transaction
-from workers.orchestration import canvas
+from workers.db import transaction
+from workers.orchestration import canvas, sent_marks
 from workers.orchestration.models import OutboxMessage, Saga
 from workers.steps import utcnow
 
@@ -71,6 +71,5 @@ def relay_completed(*, batch: int = BATCH) -> int:
     if not due:
         return 0
     canvas.sagas_completed([row.payload for row in due]).apply_async()
-    execute_alone(update(_OUTBOX).where(_OUTBOX.c.id.in_([row.id for row in due]))
-                  .values(sent_at=utcnow()))
+    sent_marks.write_now(row.id for row in due)
     return len(due)

@@ -10,8 +10,9 @@ statement before it, far inside the relay's grace (``relay_outbox``'s ``older_th
 A mark that is never written (the process died first, or the database was away) leaves a
 published message unsent: the relay publishes it again, and the steps, idempotent, absorb
 the duplicate, as after a crash between a publish and its mark. A process that exits
-normally (a gunicorn worker, a Celery pool child) writes its marks first. On SQLite (the embedded default, one writer at a time) a
-mark is written at once, by the caller.
+normally (a gunicorn worker, a Celery pool child) writes its marks first. On SQLite (the
+embedded default, one writer at a time) a mark is written at once, by the caller. The
+relays, which publish in batches, mark each batch at once with ``write_now``.
 """
 from __future__ import annotations
 
@@ -53,11 +54,16 @@ def _forget_the_parents() -> None:
 os.register_at_fork(after_in_child=_forget_the_parents)
 
 
+def write_now(message_ids) -> None:
+    """Mark published outbox messages sent, in this thread: one statement."""
+    execute_alone(_MARK, {"ids": list(message_ids), "now": utcnow()})
+
+
 def mark_sent(message_id) -> None:
     """Mark a published outbox message sent: now on SQLite, within moments on PostgreSQL."""
     global _unwritten
     if engine().dialect.name != "postgresql":
-        execute_alone(_MARK, {"ids": [message_id], "now": utcnow()})
+        write_now([message_id])
         return
     _start()
     with _written:
@@ -107,7 +113,7 @@ def _take(*, block: bool) -> list:
 def _write(batch: list) -> None:
     global _unwritten
     try:
-        execute_alone(_MARK, {"ids": batch, "now": utcnow()})
+        write_now(batch)
     except Exception:  # noqa: BLE001  unmarked, they are published again by the relay
         log.warning("%d published outbox messages not marked sent: the relay will send them "
                     "again", len(batch), exc_info=True)

@@ -8,7 +8,7 @@ import time
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from contracts import CancelEventSagas
@@ -43,17 +43,17 @@ def start_purchase(*, user_id, event_id, tier_id, quantity, payment_token,
     Returns the saga id and whether it was created now (``False``: an earlier request
     with the same idempotency key and body).
     """
-    body = {"event_id": event_id, "tier_id": tier_id, "quantity": quantity,
-            "payment_token": payment_token}
-    digest = request_hash(body)
+    digest = request_hash({"event_id": event_id, "tier_id": tier_id, "quantity": quantity,
+                           "payment_token": payment_token})
+    # A cap is checked in one transaction (its lock lasts until the commit); else, on
+    # PostgreSQL, the saga and its message are one statement in autocommit, whose insert
+    # finds a repeat. Else a repeat is looked for first (answered, not counted by a cap).
+    capped = caps.enabled()
+    look_first = idempotency_key is not None and (capped or not inserts_once())
     try:
-        # one transaction when a cap is checked (its lock lasts until the commit); else, on
-        # PostgreSQL, autocommit: the saga and its message are one statement
-        with transaction() if caps.enabled() else autocommit() as s:
-            # a repeat: found by the insert when that is one statement, else looked for
-            # before the cap's check (a repeat is answered, not counted against the cap)
-            if idempotency_key is not None and (caps.enabled() or not inserts_once()) and (
-                    first := s.execute(_FIRST, {"user_id": user_id, "key": idempotency_key}).first()):
+        with transaction() if capped else autocommit() as s:
+            if look_first and (first := s.execute(_FIRST, {"user_id": user_id,
+                                                           "key": idempotency_key}).first()):
                 return _repeated(first, idempotency_key, digest)
             caps.check(s, user_id, quantity)
             inserted = insert_purchase(s, dict(
@@ -74,6 +74,8 @@ def start_purchase(*, user_id, event_id, tier_id, quantity, payment_token,
 _FIRST = (select(Saga.__table__.c.id, Saga.__table__.c.request_hash)
           .where(Saga.__table__.c.user_id == bindparam("user_id"),
                  Saga.__table__.c.idempotency_key == bindparam("key")))
+
+
 def _first(user_id, idempotency_key: str):
     with transaction() as s:
         return s.execute(_FIRST, {"user_id": user_id, "key": idempotency_key}).first()
@@ -136,9 +138,7 @@ def relay_outbox(*, older_than_seconds: float = 2.0, batch: int = 500) -> int:
             done.append(message.id)
     finally:
         if done:
-            with transaction() as s:
-                s.execute(update(OutboxMessage).where(OutboxMessage.id.in_(done))
-                          .values(sent_at=utcnow()))
+            sent_marks.write_now(done)
     return sent
 
 
