@@ -116,7 +116,10 @@ def test_an_admin_follows_sagas_and_retries_a_failed_one(
     browser.get(f"{gateway}/dashboard/sagas/{failed}")
     assert text_of(browser, "#saga-status") == "failed"
     browser.find_element(By.ID, "retry").click()
-    assert "re-driven" in text_of(browser, ".flash")
+    # the click only starts the form's POST: the flash is on the page it redirects to
+    flash = wait_for(lambda: [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".flash")],
+                     timeout=15, what="the page after the retry")
+    assert "re-driven" in flash[0]
     wait_for(lambda: text_of(browser, "#saga-status") == "canceled", timeout=60,
              what="the retried saga to show canceled")
     assert "release" in text_of(browser, "#steps tbody")
