@@ -136,4 +136,5 @@ def _span(span) -> dict:
     return {"name": span.name, "trace_id": f"{ctx.trace_id:032x}", "span_id": f"{ctx.span_id:016x}",
             "parent_id": f"{parent.span_id:016x}" if parent else None,
             "service": span.resource.attributes.get("service.name"),
-            "kind": span.kind.name, "attributes": dict(span.attributes or {})}
+            "kind": span.kind.name, "start_ns": span.start_time, "end_ns": span.end_time,
+            "attributes": dict(span.attributes or {})}

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, text, update
 
-from contracts.statuses import HoldStatus
+from contracts.statuses import EventStatus, HoldStatus
 from workers.db import transaction
 from workers.steps import utcnow
 from workers.upserts import insert_on_conflict
-from workers.tickets.models import Hold, Tier
+from workers.tickets.models import Event, Hold, Tier
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,43 @@ _NEW_HOLD = ("id", "saga_id", "user_id", "tier_id", "quantity", "amount_cents", 
              "status", "created_at", "expires_at")
 
 _INSERT = insert_on_conflict(HOLDS, _NEW_HOLD, ("saga_id",), returning=("id",))
+
+
+def insert_on_terms(s, hold: dict, event_id) -> dict | None:
+    """PostgreSQL: insert the saga's first hold (``hold`` without its price and expiry) in
+    ONE statement that reads the tier's terms: only if the event is on sale now (its
+    ``created_at``) and the quantity within the tier's limit, as ``check_order`` rules.
+    The hold's priced columns (``amount_cents``, ``currency``, ``expires_at``) if it went
+    in; ``None`` if it did not -- a refusal, or a repeat: the caller asks as before."""
+    row = s.execute(_INSERT_ON_TERMS, {**hold, "event_id": event_id,
+                                       "selling": EventStatus.ON_SALE}).first()
+    return None if row is None else dict(row._mapping)
+
+
+_TIERS, _EVENTS = Tier.__table__, Event.__table__
+_PRICED = ("amount_cents", "currency", "expires_at")
+
+
+def _names(columns) -> str:
+    return ", ".join(f'"{c}"' for c in columns)
+
+
+#: the hold's insert from its tier's terms; the conflict (a repeat) inserts nothing
+_INSERT_ON_TERMS = text(
+    f'INSERT INTO "{HOLDS.name}" ({_names(_NEW_HOLD)}) '
+    'SELECT :id, :saga_id, :user_id, t."id", :quantity, t."price_cents" * :quantity, '
+    't."currency", :status, :created_at, :created_at + make_interval(secs => e."hold_seconds") '
+    f'FROM "{_TIERS.name}" t JOIN "{_EVENTS.name}" e ON e."id" = t."event_id" '
+    'WHERE t."id" = :tier_id AND t."event_id" = :event_id AND e."status" = :selling '
+    'AND (e."sale_starts_at" IS NULL OR e."sale_starts_at" <= :created_at) '
+    'AND (e."sale_ends_at" IS NULL OR :created_at < e."sale_ends_at") '
+    'AND :quantity <= t."max_per_order" '
+    f'ON CONFLICT ("saga_id") DO NOTHING RETURNING {_names(_PRICED)}'
+).bindparams(*(bindparam(c, type_=HOLDS.c[c].type) for c in _NEW_HOLD
+               if c not in _PRICED),
+             bindparam("event_id", type_=_TIERS.c.event_id.type),
+             bindparam("selling", type_=_EVENTS.c.status.type)
+             ).columns(*(HOLDS.c[c] for c in _PRICED))
 
 
 _OF_SAGA = select(HOLDS).where(HOLDS.c.saga_id == bindparam("saga_id"))

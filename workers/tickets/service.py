@@ -38,23 +38,10 @@ from workers.tickets.organising import (  # noqa: F401  organisers' events
 def reserve_seats(*, saga_id, user_id, event_id, tier_id, quantity) -> dict:
     """Hold ``quantity`` seats of a tier for a saga; repeating it returns the same hold."""
     with step_transaction() as s:
-        try:
-            terms = terms_of(s, tier_id, event_id)
-            now = utcnow()
-            check_order(terms, terms, quantity, now)
-        except DomainError:  # a repeat of a reserve made before this changed is answered
-            held = holds.of_saga(s, saga_id)
-            if held is None:
-                raise
-            return _reserved(held)
-        hold = dict(id=uuid.uuid4(), saga_id=saga_id, user_id=user_id, tier_id=tier_id,
-                    quantity=quantity, amount_cents=terms.price_cents * quantity,
-                    currency=terms.currency, status=HoldStatus.HELD, created_at=now,
-                    expires_at=now + timedelta(seconds=terms.hold_seconds))
-        # The hold goes in first: a duplicate delivery of this step waits on its unique
-        # saga_id and then finds it, instead of racing for seats and reading SoldOut.
-        if not holds.insert(s, hold):
-            return _reserved(holds.of_saga(s, saga_id))
+        hold, new = _hold(s, saga_id=saga_id, user_id=user_id, event_id=event_id,
+                          tier_id=tier_id, quantity=quantity)
+        if not new:
+            return _reserved(hold)
         # Seats of overdue holds are free: reclaim them, then try once more. The tier's row
         # is locked from the UPDATE until the commit: it is left for last.
         taken = decide_last(s, lambda: _take(s, tier_id, quantity)
@@ -66,6 +53,37 @@ def reserve_seats(*, saga_id, user_id, event_id, tier_id, quantity) -> dict:
     if taken is False:
         raise refused
     return _reserved(hold)
+
+
+def _hold(s, *, saga_id, user_id, event_id, tier_id, quantity) -> tuple:
+    """The saga's hold and whether it is new: inserted now if the order may be made,
+    else the hold a repeat finds; the order's refusal if there is none.
+
+    The hold goes in before the seats are taken: a duplicate delivery of this step waits
+    on its unique ``saga_id`` and then finds it, instead of racing for seats and reading
+    ``SoldOut``. On PostgreSQL the usual case (on sale, within the limit, the saga's first
+    hold) is one statement that reads the terms as it inserts; anything else is asked
+    step by step, as on SQLite."""
+    now = utcnow()
+    hold = dict(id=uuid.uuid4(), saga_id=saga_id, user_id=user_id, tier_id=tier_id,
+                quantity=quantity, status=HoldStatus.HELD, created_at=now)
+    if s.bind.dialect.name == "postgresql":
+        priced = holds.insert_on_terms(s, hold, event_id)
+        if priced is not None:
+            return {**hold, **priced}, True
+    try:
+        terms = terms_of(s, tier_id, event_id)
+        check_order(terms, terms, quantity, now)
+    except DomainError:  # a repeat of a reserve made before this changed is answered
+        held = holds.of_saga(s, saga_id)
+        if held is None:
+            raise
+        return held, False
+    hold.update(amount_cents=terms.price_cents * quantity, currency=terms.currency,
+                expires_at=now + timedelta(seconds=terms.hold_seconds))
+    if not holds.insert(s, hold):
+        return holds.of_saga(s, saga_id), False
+    return hold, True
 
 
 def _refuse(s, hold_id, quantity, tier_id) -> SoldOut:

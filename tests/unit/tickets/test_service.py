@@ -16,7 +16,7 @@ from workers.tickets.errors import (
 )
 from workers.tickets.models import Event, Tier
 
-pytestmark = pytest.mark.usefixtures("sqlite_db")
+pytestmark = pytest.mark.usefixtures("either_database")
 
 
 # --- events ------------------------------------------------------------------------------

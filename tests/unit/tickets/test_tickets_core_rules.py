@@ -12,7 +12,7 @@ from workers.tickets.checkin import (
 from workers.tickets.errors import SoldOut
 from workers.tickets.queries import get_event
 
-pytestmark = pytest.mark.usefixtures("sqlite_db")
+pytestmark = pytest.mark.usefixtures("either_database")
 
 
 def a_tier(capacity, **tier):

@@ -5,9 +5,11 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from tests.unit.concurrency import Running, blocked
-from tests.unit.tickets.support import BUYER, available, new_event, reserve
+from tests.unit.tickets.support import BUYER, available, hold_of, new_event, reserve
 from workers.db import transaction
 from workers.tickets import service
 from workers.tickets.models import Hold, Tier
@@ -44,3 +46,26 @@ def test_concurrent_buyers_never_take_more_seats_than_there_are():
     with pytest.raises(service.SoldOut):
         racing.outcome()
     assert available(tier_id) == 1
+
+
+def test_a_usual_reserve_reads_the_terms_in_the_statement_that_inserts_its_hold():
+    event_id, tier_id = new_event(capacity=5, price_cents=1250, max_per_order=3)
+    saga = uuid.uuid4()
+    seen = []
+
+    def listener(conn, cursor, statement, *_):
+        seen.append(statement.split()[0])
+
+    event.listen(Engine, "after_cursor_execute", listener)
+    try:
+        reserved = reserve(event_id, tier_id, 3, saga)
+    finally:
+        event.remove(Engine, "after_cursor_execute", listener)
+
+    assert seen[:2] == ["INSERT", "UPDATE"], seen  # the hold from the terms, then the seats
+    hold = hold_of(saga)
+    assert (reserved["amount_cents"], reserved["currency"]) == (3750, "EUR")
+    assert (hold.amount_cents, hold.currency, hold.quantity) == (3750, "EUR", 3)
+    assert hold.expires_at - hold.created_at == timedelta(seconds=900)
+    assert reserved["expires_at"] == hold.expires_at
+    assert available(tier_id) == 2
