@@ -110,16 +110,20 @@ def _ceiling(services, tmp: Path, key: str, sizes: Sizes) -> dict:
             res["cpu_ms_per_chain"] = per_unit_ms(res.pop("cpu_seconds"), res["n"])
             out[variant] = res
             say(f"    {res['per_second']:.1f} chains/s")
-            if variant != "classic":
-                continue
-            say(f"  latency, unloaded ({sizes.sequential} one at a time)")
-            res["unloaded"] = percentiles(driver.run("ceiling-sequential", n=sizes.sequential)
-                                          ["latencies_ms"])
-            rate = res["per_second"] / 2
-            say(f"  latency at {rate:.0f}/s ({sizes.open_loop} chains)")
-            res["half_load"] = percentiles(driver.run("ceiling-open", n=sizes.open_loop,
-                                                      rate=rate)["latencies_ms"])
+            if variant != "quorum":  # the durable chain: its unloaded latency only
+                _ceiling_latency(driver, sizes, res, half_load=variant == "classic")
     return out
+
+
+def _ceiling_latency(driver, sizes: Sizes, res: dict, *, half_load: bool) -> None:
+    say(f"  latency, unloaded ({sizes.sequential} one at a time)")
+    res["unloaded"] = percentiles(driver.run("ceiling-sequential", n=sizes.sequential)
+                                  ["latencies_ms"])
+    if half_load:
+        rate = res["per_second"] / 2
+        say(f"  latency at {rate:.0f}/s ({sizes.open_loop} chains)")
+        res["half_load"] = percentiles(driver.run("ceiling-open", n=sizes.open_loop,
+                                                  rate=rate)["latencies_ms"])
 
 
 def _saga(stack: BoxofficeStack, sizes: Sizes, want, tmp: Path) -> dict:

@@ -13,6 +13,7 @@ def summarise(r: dict) -> dict:
     saga = r.get("saga", {})
     c_rate = ceiling.get("per_second")
     s = {**_rates_and_cpu(ceiling, saga, c_rate), **_latency_and_load(r, ceiling, saga, c_rate)}
+    s.update(_durable(r.get("ceiling", {}).get("quorum_confirms", {}), saga, s))
     s["messages_per_saga"] = saga.get("per_saga", {}).get("messages")
     s["transactions_per_saga"] = saga.get("per_saga", {}).get("transactions")
     return s
@@ -69,3 +70,17 @@ def _latency_and_load(r: dict, ceiling: dict, saga: dict, c_rate) -> dict:
     s["quorum_confirms_ratio_to_ceiling"] = _ratio(
         r.get("ceiling", {}).get("quorum_confirms", {}).get("per_second"), c_rate)
     return s
+
+
+def _durable(chain: dict, saga: dict, s: dict) -> dict:
+    """The saga beside the same no-op chain made durable as the saga's messages are (quorum
+    queues, publisher confirms): what Celery alone costs for three such messages."""
+    rate, cpu = chain.get("per_second"), chain.get("cpu_ms_per_chain")
+    d = {"durable_chain_sagas_per_second": round(rate, 1) if rate else None,
+         "durable_chain_cpu_ms_per_chain": round(sum(cpu.values()), 2) if cpu else None,
+         "durable_chain_unloaded_p50_ms": chain.get("unloaded", {}).get("p50")}
+    d["service_ratio_to_durable_chain"] = _ratio(saga.get("service", {}).get("per_second"), rate)
+    d["cpu_ratio_to_durable_chain"] = _ratio(s["saga_cpu_ms"], d["durable_chain_cpu_ms_per_chain"])
+    d["unloaded_p50_ratio_to_durable_chain"] = _ratio(s["unloaded_p50_ms"],
+                                                      d["durable_chain_unloaded_p50_ms"])
+    return d
