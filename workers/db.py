@@ -184,9 +184,10 @@ def one_step_transaction() -> Iterator[dict]:
             s.close()  # not committed: rolled back
 
 
-def commit_step(scope: dict) -> None:
+def commit_step(scope: dict, on_refusal=None) -> None:
     """Commit the step's transaction, if a block opened one; a decision left for last
-    (``decide_last``) is taken right before the commit, and its refusal raised after."""
+    (``decide_last``) is taken right before the commit, and its refusal raised after
+    (``on_refusal(session, refusal)`` is called with it before the commit)."""
     s, decision = scope.pop("session", None), scope.pop("decision", None)
     if s is None:
         return
@@ -197,6 +198,8 @@ def commit_step(scope: dict) -> None:
             # released: the commit ends it, one round trip fewer)
             s.execute(text("ROLLBACK TO SAVEPOINT step_decision"))
             refusal = decision[1]()
+            if on_refusal is not None:
+                on_refusal(s, refusal)
         s.commit()
     if refusal is not None:
         raise refusal

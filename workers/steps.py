@@ -8,6 +8,7 @@ refusal fails the task, which lets the chain's error callback compensate.
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from datetime import datetime, timezone
 from typing import ClassVar
 
@@ -48,6 +49,22 @@ def utcnow() -> datetime:
 #: called with the outcome of every saga step and the step's open transaction, in the
 #: worker that ran it (see ``record_outcomes_with``)
 _outcome_recorders: list = []
+
+
+#: called with every refusal of a saga step and the step's open transaction (see
+#: ``record_refusals_with``)
+_refusal_recorders: list = []
+
+
+def record_refusals_with(recorder) -> None:
+    """Have ``recorder(task, refusal, session)`` called with each refusal (a
+    ``DomainError``) of a saga step inside the step's own transaction, behind a savepoint,
+    before it commits: the saga learns of it with no transaction of its own. It may return
+    a callable, called once committed. A refusal so recorded is marked ``recorded``: the
+    chain's error callback has nothing left to do. If recording fails, nothing of it is
+    kept and the error callback handles the refusal as before."""
+    if recorder not in _refusal_recorders:
+        _refusal_recorders.append(recorder)
 
 
 def record_outcomes_with(recorder) -> None:
@@ -137,26 +154,52 @@ class ContractTask(Task):
                 except TRANSIENT:
                     log.warning("%s: a retry's transaction did not commit", self.name)
                 raise
+            except DomainError as refusal:
+                _call_all(self._commit(scope, outcome=None, refusal=refusal))
+                raise
             except BaseException:
                 self._commit(scope, outcome=None)
                 raise
             after_commit = self._commit(scope, outcome)
-        for publish in after_commit:
-            publish()
+        _call_all(after_commit)
         return outcome
 
-    def _commit(self, scope: dict, outcome) -> list:
-        """Record the outcome in the step's transaction and commit; if that fails for now,
-        the step is retried as a whole (it is idempotent), so no outcome goes unrecorded.
-        What to call once committed."""
+    def _commit(self, scope: dict, outcome, refusal: DomainError | None = None) -> list:
+        """Record the outcome (or the refusal) in the step's transaction and commit; if
+        that fails for now, the step is retried as a whole (it is idempotent), so no
+        outcome goes unrecorded. What to call once committed. A refusal decided at the
+        commit (``db.decide_last``) is recorded before it, and raised after."""
         after = []
         try:
-            if isinstance(outcome, dict) and "contract" in outcome and _outcome_recorders:
+            if refusal is not None:
+                after = self._refused_in(refusal)
+            elif isinstance(outcome, dict) and "contract" in outcome and _outcome_recorders:
                 with db.step_transaction() as s:
                     after = [recorder(outcome, s) for recorder in _outcome_recorders]
-            db.commit_step(scope)
+            db.commit_step(scope, on_refusal=lambda s, r: after.extend(self._refused_in(r, s)))
         except TRANSIENT as exc:
             raise self.retry(exc=exc)
+        except DomainError:
+            _call_all(after)
+            raise
+        return after
+
+    def _refused_in(self, refusal: DomainError, s=None) -> list:
+        """Have the refusal recorded in the step's transaction (``s``, or the step's own),
+        behind a savepoint; what to call once committed."""
+        if self.step_name is None or not _refusal_recorders:
+            return []
+        with nullcontext(s) if s is not None else db.step_transaction() as s:
+            try:
+                with s.begin_nested():
+                    after = [recorder(self, refusal, s) for recorder in _refusal_recorders]
+            except TRANSIENT:
+                raise
+            except Exception:  # noqa: BLE001  the chain's error callback handles it instead
+                log.warning("%s: its refusal is left to the error callback", self.name,
+                            exc_info=True)
+                return []
+        refusal.recorded = True
         return [f for f in after if f is not None]
 
     def timing(self) -> dict:
@@ -167,3 +210,9 @@ class ContractTask(Task):
             "finished_at": utcnow(),
             "attempts": self.request.retries + 1,
         }
+
+
+def _call_all(callables) -> None:
+    for f in callables:
+        if f is not None:
+            f()

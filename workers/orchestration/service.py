@@ -1,6 +1,7 @@
 """Business rules of the orchestration domain: the saga record and its outbox."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -9,6 +10,7 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.orm import lazyload
 from sqlalchemy.exc import IntegrityError
 
 from contracts import CancelEventSagas
@@ -152,15 +154,22 @@ def record_outcome(event: dict) -> None:
 def handle_step_failure(failure: dict) -> None:
     """A step failed for good: cancel, compensate in reverse, or give up as ``failed``."""
     with transaction() as s:
-        saga = s.get(Saga, failure["saga_id"], with_for_update=True)
-        if saga is None:
-            log.error("step %s failed for unknown saga %s", failure["step"], failure["saga_id"])
-            return
-        if saga.status in TERMINAL:
-            return
-        message = _after_step_failure(s, saga, failure)
-    if message is not None:
-        publish(message, saga)
+        then = step_failure_in(s, failure)
+    if then is not None:
+        then()
+
+
+def step_failure_in(s, failure: dict):
+    """``handle_step_failure`` inside ``s`` (a step refused in its own transaction, or the
+    failure's own); what to call once ``s`` committed, or ``None``."""
+    saga = s.get(Saga, failure["saga_id"], with_for_update=True, options=[lazyload(Saga.steps)])
+    if saga is None:
+        log.error("step %s failed for unknown saga %s", failure["step"], failure["saga_id"])
+        return None
+    if saga.status in TERMINAL:
+        return None
+    message = _after_step_failure(s, saga, failure)
+    return None if message is None else functools.partial(publish, message, saga)
 
 
 def _after_step_failure(s, saga: Saga, failure: dict) -> OutboxMessage | None:

@@ -1,5 +1,6 @@
 """Celery tasks of the orchestration domain."""
 import logging
+import uuid
 
 from marshmallow import ValidationError
 
@@ -9,7 +10,9 @@ from contracts import (
 from workers.celery_app import app
 from workers.orchestration import completion, recording, service, watchdog
 from workers.orchestration.errors import reason_of
-from workers.steps import TRANSIENT, ContractTask, record_outcomes_with, utcnow
+from workers.steps import (
+    TRANSIENT, ContractTask, record_outcomes_with, record_refusals_with, utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +39,24 @@ def _record(outcome: dict, s):
         recording.record_outcome_in(s, loaded if loaded is not None else StepOutcome.parse(outcome))
 
 
-# Every worker imports this module: each records the outcomes of the steps it runs.
+def _record_refusal(task, refusal, s):
+    """Handle a step's refusal in the step's transaction ``s``, as ``step_failed`` would
+    (cancel, or start the compensation through the outbox); what to publish after."""
+    message = task.request.args[0] if task.request.args else None
+    saga_id = message.get("saga_id") if isinstance(message, dict) else None
+    if saga_id is None:
+        return None
+    return service.step_failure_in(s, {
+        "saga_id": uuid.UUID(str(saga_id)), "step": task.step_name,
+        "error_type": type(refusal).__name__, "reason": reason_of(refusal),
+        "message": str(refusal)[:500], "attempts": task.request.retries + 1,
+        "failed_at": utcnow()})
+
+
+# Every worker imports this module: each records the outcomes and the refusals of the
+# steps it runs.
 record_outcomes_with(_record)
+record_refusals_with(_record_refusal)
 
 
 @app.task(base=ContractTask, name="orchestration.record_step", contracts=(StepOutcome,),
@@ -84,6 +103,8 @@ def on_step_failed(request, exc, traceback):
         log.error("task %s[%s] failed outside a saga step: %r", request.task, request.id, exc)
         return
     log.info("saga %s: step %s failed: %s: %s", saga_id, step, type(exc).__name__, exc)
+    if getattr(exc, "recorded", False):  # handled in the step's own transaction
+        return
     failure = StepFailed.build(
         saga_id=saga_id, step=step, error_type=type(exc).__name__, reason=reason_of(exc),
         message=str(exc)[:500], attempts=request.retries + 1, failed_at=utcnow())
