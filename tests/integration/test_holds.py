@@ -33,7 +33,7 @@ def test_seats_of_an_overdue_hold_count_as_available_and_can_be_bought(api, orga
     fast = api.start(api.user(), event, quantity=2).get_json()
     sagas = wait_terminal([slow["saga_id"], fast["saga_id"]], timeout=60)
 
-    assert sagas[fast["saga_id"]]["status"] == "confirmed"
+    assert sagas[fast["saga_id"]]["status"] == "confirmed", sagas
     assert (sagas[slow["saga_id"]]["status"], sagas[slow["saga_id"]]["reason"]) == \
         ("canceled", "hold_expired")
     assert api.available(event) == 0
