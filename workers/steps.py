@@ -3,9 +3,7 @@
 A task validates its contract, calls its domain service and maps errors: a message that
 is not the contract is rejected without requeue (dead-lettered) and the worker keeps
 going; transient infrastructure errors are retried with backoff and jitter; a domain
-refusal is recorded in the step's own transaction (the saga canceled, or its compensation
-queued) and ends the chain, or, if it could not be recorded, fails the task, which lets
-the chain's error callback compensate.
+refusal fails the task, which lets the chain's error callback compensate.
 """
 from __future__ import annotations
 
@@ -59,10 +57,10 @@ _refusal_recorders: list = []
 
 
 def record_refusals_with(recorder) -> None:
-    """Have ``recorder(task, saga_id, refusal, session)`` called with each refusal (a
+    """Have ``recorder(task, refusal, session)`` called with each refusal (a
     ``DomainError``) of a saga step inside the step's own transaction, behind a savepoint,
     before it commits: the saga learns of it with no transaction of its own. It may return
-    a callable, called once committed, or ``False`` if it recorded nothing. A refusal so recorded is marked ``recorded``: the
+    a callable, called once committed. A refusal so recorded is marked ``recorded``: the
     chain's error callback has nothing left to do. If recording fails, nothing of it is
     kept and the error callback handles the refusal as before."""
     if recorder not in _refusal_recorders:
@@ -136,8 +134,6 @@ class ContractTask(Task):
             log.error("dead-lettering invalid %s message: %s", self.name, exc)
             raise Reject(f"invalid message: {exc}", requeue=False) from exc
         self.request.step_started_at = utcnow()
-        self.request.step_saga_id = next((m["saga_id"] for m in messages if "saga_id" in m),
-                                         None)
         # Not Task.__call__: it would push a fresh request without the delivery's id
         # and retry count, which retries and timing need.
         if self.step_name is None:
@@ -160,28 +156,13 @@ class ContractTask(Task):
                 raise
             except DomainError as refusal:
                 _call_all(self._commit(scope, outcome=None, refusal=refusal))
-                return self._ended_by(refusal)
+                raise
             except BaseException:
                 self._commit(scope, outcome=None)
                 raise
-            try:
-                after_commit = self._commit(scope, outcome)
-            except DomainError as refusal:  # decided at the commit (``db.decide_last``)
-                return self._ended_by(refusal)
+            after_commit = self._commit(scope, outcome)
         _call_all(after_commit)
         return outcome
-
-    def _ended_by(self, refusal: DomainError) -> dict:
-        """A refusal recorded in the step's transaction ends the saga's chain here: the
-        step returns what refused it, and Celery has no failure to handle (building,
-        sending back and logging a failure's traceback cost more than the step's own
-        work), nor an error callback to call. A refusal not recorded is raised, for the
-        chain's error callback to handle."""
-        if not getattr(refusal, "recorded", False):
-            raise refusal
-        self.request.chain = None  # the rest of the canvas is not sent
-        log.info("%s[%s] refused: %r", self.name, self.request.id, refusal)
-        return {"refusal": type(refusal).__name__, "message": str(refusal)[:500]}
 
     def _commit(self, scope: dict, outcome, refusal: DomainError | None = None) -> list:
         """Record the outcome (or the refusal) in the step's transaction and commit; if
@@ -198,7 +179,7 @@ class ContractTask(Task):
             db.commit_step(scope, on_refusal=lambda s, r: after.extend(self._refused_in(r, s)))
         except TRANSIENT as exc:
             raise self.retry(exc=exc)
-        except DomainError:  # decided at the commit: what it owes is done, then it is raised
+        except DomainError:
             _call_all(after)
             raise
         return after
@@ -206,16 +187,12 @@ class ContractTask(Task):
     def _refused_in(self, refusal: DomainError, s=None) -> list:
         """Have the refusal recorded in the step's transaction (``s``, or the step's own),
         behind a savepoint; what to call once committed."""
-        saga_id = getattr(self.request, "step_saga_id", None)
-        if self.step_name is None or saga_id is None or not _refusal_recorders:
+        if self.step_name is None or not _refusal_recorders:
             return []
         with nullcontext(s) if s is not None else db.step_transaction() as s:
             try:
                 with s.begin_nested():
-                    after = [recorder(self, saga_id, refusal, s)
-                             for recorder in _refusal_recorders]
-                if any(done is False for done in after):  # no such saga: nothing recorded
-                    return []
+                    after = [recorder(self, refusal, s) for recorder in _refusal_recorders]
             except TRANSIENT:
                 raise
             except Exception:  # noqa: BLE001  the chain's error callback handles it instead

@@ -44,7 +44,7 @@ def test_compensate_cancels_a_pending_saga_and_a_late_purchase_takes_nothing(
         canvas.purchase(s.get(Saga, saga_id)).apply_async()  # arrives anyway, late
     def refused():  # one log line: this saga's reserve refused as HoldReleased
         return any("tickets.reserve_seats[" in line and str(saga_id) in line
-                   and "refused: HoldReleased(" in line for line in worker_processes["tickets"].log_text().splitlines())
+                   and "raised expected: HoldReleased(" in line for line in worker_processes["tickets"].log_text().splitlines())
 
     try:
         wait_for(refused, timeout=30, what="the late reserve to be refused")

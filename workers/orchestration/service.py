@@ -155,18 +155,17 @@ def handle_step_failure(failure: dict) -> None:
     """A step failed for good: cancel, compensate in reverse, or give up as ``failed``."""
     with transaction() as s:
         then = step_failure_in(s, failure)
-    if then:
+    if then is not None:
         then()
 
 
 def step_failure_in(s, failure: dict):
     """``handle_step_failure`` inside ``s`` (a step refused in its own transaction, or the
-    failure's own); what to call once ``s`` committed, or ``None``; ``False`` if there is
-    no such saga."""
+    failure's own); what to call once ``s`` committed, or ``None``."""
     saga = s.get(Saga, failure["saga_id"], with_for_update=True, options=[lazyload(Saga.steps)])
     if saga is None:
         log.error("step %s failed for unknown saga %s", failure["step"], failure["saga_id"])
-        return False
+        return None
     if saga.status in TERMINAL:
         return None
     message = _after_step_failure(s, saga, failure)

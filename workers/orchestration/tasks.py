@@ -39,9 +39,13 @@ def _record(outcome: dict, s):
         recording.record_outcome_in(s, loaded if loaded is not None else StepOutcome.parse(outcome))
 
 
-def _record_refusal(task, saga_id, refusal, s):
+def _record_refusal(task, refusal, s):
     """Handle a step's refusal in the step's transaction ``s``, as ``step_failed`` would
     (cancel, or start the compensation through the outbox); what to publish after."""
+    message = task.request.args[0] if task.request.args else None
+    saga_id = message.get("saga_id") if isinstance(message, dict) else None
+    if saga_id is None:
+        return None
     return service.step_failure_in(s, {
         "saga_id": uuid.UUID(str(saga_id)), "step": task.step_name,
         "error_type": type(refusal).__name__, "reason": reason_of(refusal),
@@ -86,12 +90,10 @@ def cancel_event_sagas(cmd):
 def on_step_failed(request, exc, traceback):
     """Error callback of every saga canvas; runs inside the worker whose step failed.
 
-    A refusal (a domain error) is recorded in the step's own transaction and ends the
-    chain without failing the task (``_record_refusal``); one that could not be recorded
-    there is handled here (cancel, or start the compensation through the outbox). If that
-    cannot be done now either, or the step failed because the broker or the database did,
-    the failure is handed to the orchestration queue, where it is retried until it is
-    handled.
+    A refusal (a domain error) is handled here, as an outcome is recorded where its step
+    ran (cancel, or start the compensation through the outbox); if that cannot be done
+    now, or the step failed because the broker or the database did, the failure is handed
+    to the orchestration queue, where it is retried until it is handled.
     """
     task = app.tasks.get(request.task)
     step = getattr(task, "step_name", None)
@@ -101,6 +103,8 @@ def on_step_failed(request, exc, traceback):
         log.error("task %s[%s] failed outside a saga step: %r", request.task, request.id, exc)
         return
     log.info("saga %s: step %s failed: %s: %s", saga_id, step, type(exc).__name__, exc)
+    if getattr(exc, "recorded", False):  # handled in the step's own transaction
+        return
     failure = StepFailed.build(
         saga_id=saga_id, step=step, error_type=type(exc).__name__, reason=reason_of(exc),
         message=str(exc)[:500], attempts=request.retries + 1, failed_at=utcnow())

@@ -1,8 +1,7 @@
 """A step's refusal is handled in the step's own transaction: the saga is canceled, or its
-compensation queued, in the commit that keeps what the step kept (a refused hold); the
-step then returns its refusal and ends the chain, with no failure for Celery to handle.
-A refusal whose recording fails is raised for the chain's error callback, as before, and
-the step's own work is kept."""
+compensation queued, in the commit that keeps what the step kept (a refused hold), and
+the chain's error callback then has nothing left to do. A refusal whose recording fails
+is left to the error callback, as before, and the step's own work is kept."""
 import uuid
 from types import SimpleNamespace
 
@@ -27,11 +26,9 @@ def database(request):
 
 
 def _run(task, *messages):
-    """The task's result, and the rest of its chain as the task left it."""
-    task.push_request(id=str(uuid.uuid4()), retries=0, args=messages,
-                      chain=[{"task": "payments.charge"}])
+    task.push_request(id=str(uuid.uuid4()), retries=0, args=messages)
     try:
-        return task(*messages), task.request.chain
+        return task(*messages)
     finally:
         task.pop_request()
 
@@ -63,32 +60,37 @@ def _completions(saga_id):
 
 @pytest.mark.parametrize("quantity, refusal", [(3, SoldOut), (5, OrderLimitExceeded)],
                          ids=["sold-out-at-the-commit", "refused-before-any-seat"])
-def test_a_refused_reserve_cancels_its_saga_in_its_own_commit_and_ends_the_chain(
-        database, sent, quantity, refusal):
+def test_a_refused_reserve_cancels_its_saga_in_its_own_commit(database, sent, quantity,
+                                                               refusal):
     event_id, tier_id = new_event(capacity=2, max_per_order=4)
     saga_id, message = _reserve(event_id, tier_id, quantity)
 
-    result, rest = _run(ticket_tasks.reserve_seats, message)
+    with pytest.raises(refusal) as raised:
+        _run(ticket_tasks.reserve_seats, message)
 
-    assert result["refusal"] == refusal.__name__ and rest is None
+    assert raised.value.recorded is True
     assert (saga(saga_id).status, saga(saga_id).reason) == (
         SagaStatus.CANCELED, SagaReason.SOLD_OUT if refusal is SoldOut else SagaReason.INVALID_REQUEST)
     assert _step(saga_id, "reserve").status == StepStatus.FAILED
     assert len(_completions(saga_id)) == 1
     if refusal is SoldOut:  # the step's own work is kept beside the record
         assert hold_of(saga_id).status == "refused"
+    # the chain's error callback, in the same worker, changes nothing more
+    _failed(message, raised.value)
+    assert len(_completions(saga_id)) == 1
 
 
 def test_a_declined_charge_queues_the_compensation_and_publishes_it_after_the_commit(
         database, sent):
     event_id, tier_id = new_event(capacity=5)
     saga_id, message = _reserve(event_id, tier_id, 1)
-    reserved, _ = _run(ticket_tasks.reserve_seats, message)
+    reserved = _run(ticket_tasks.reserve_seats, message)
     charge = ChargePayment.build(saga_id=saga_id, payment_token="tok_chargeDeclined")
 
-    result, rest = _run(payment_tasks.charge, reserved, charge)
+    with pytest.raises(Exception) as raised:
+        _run(payment_tasks.charge, reserved, charge)
 
-    assert result["refusal"] == "PaymentDeclined" and rest is None
+    assert raised.value.recorded is True
     assert (saga(saga_id).status, saga(saga_id).reason) == (
         SagaStatus.COMPENSATING, SagaReason.PAYMENT_DECLINED)
     assert sent.names()[-1] == "payments.refund"  # the compensation chain, sent at once
@@ -105,7 +107,7 @@ def test_a_refusal_whose_recording_fails_is_left_to_the_error_callback(database,
         raise RuntimeError("a bug in the recorder")
 
     monkeypatch.setattr(service, "step_failure_in", broken)
-    with pytest.raises(SoldOut) as raised:  # for the chain's error callback
+    with pytest.raises(SoldOut) as raised:
         _run(ticket_tasks.reserve_seats, message)
 
     assert getattr(raised.value, "recorded", False) is False
