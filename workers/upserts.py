@@ -18,6 +18,11 @@ def _q(name: str) -> str:
     return f'"{name}"'
 
 
+def names(columns: Sequence[str]) -> str:
+    """The columns' names, quoted, comma-separated."""
+    return ", ".join(map(_q, columns))
+
+
 def excluded(columns: Sequence[str]) -> dict[str, str]:
     """``SET`` each column to the value the conflicting insert proposed."""
     return {c: f"excluded.{_q(c)}" for c in columns}
@@ -29,14 +34,14 @@ def insert_on_conflict(table: Table, columns: Sequence[str], conflict: Sequence[
     """``INSERT INTO table (columns) VALUES (:columns…) ON CONFLICT (conflict)`` ``DO
     NOTHING``, or ``DO UPDATE SET`` the SQL expressions of ``set_``; ``RETURNING`` the
     named columns. Executed with one parameter per column, named as the column."""
-    sql = (f"INSERT INTO {_q(table.name)} ({', '.join(map(_q, columns))}) "
+    sql = (f"INSERT INTO {_q(table.name)} ({names(columns)}) "
            f"VALUES ({', '.join(':' + c for c in columns)}) "
-           f"ON CONFLICT ({', '.join(map(_q, conflict))}) ")
+           f"ON CONFLICT ({names(conflict)}) ")
     if set_:
         sql += "DO UPDATE SET " + ", ".join(f"{_q(c)} = {expr}" for c, expr in set_.items())
     else:
         sql += "DO NOTHING"
     if returning:
-        sql += " RETURNING " + ", ".join(map(_q, returning))
+        sql += " RETURNING " + names(returning)
     stmt = text(sql).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
     return stmt.columns(*(table.c[c] for c in returning)) if returning else stmt

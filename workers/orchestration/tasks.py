@@ -39,18 +39,27 @@ def _record(outcome: dict, s):
         recording.record_outcome_in(s, loaded if loaded is not None else StepOutcome.parse(outcome))
 
 
+def _saga_of(request):
+    """The saga id a step's delivery names in its first message, or ``None``."""
+    message = request.args[0] if request.args else None
+    return message.get("saga_id") if isinstance(message, dict) else None
+
+
+def _failure(saga_id, step: str, exc: BaseException, retries: int) -> dict:
+    """The fields of the ``StepFailed`` of a step that raised ``exc``."""
+    return dict(saga_id=saga_id, step=step, error_type=type(exc).__name__,
+                reason=reason_of(exc), message=str(exc)[:500], attempts=retries + 1,
+                failed_at=utcnow())
+
+
 def _record_refusal(task, refusal, s):
     """Handle a step's refusal in the step's transaction ``s``, as ``step_failed`` would
     (cancel, or start the compensation through the outbox); what to publish after."""
-    message = task.request.args[0] if task.request.args else None
-    saga_id = message.get("saga_id") if isinstance(message, dict) else None
+    saga_id = _saga_of(task.request)
     if saga_id is None:
         return None
-    return service.step_failure_in(s, {
-        "saga_id": uuid.UUID(str(saga_id)), "step": task.step_name,
-        "error_type": type(refusal).__name__, "reason": reason_of(refusal),
-        "message": str(refusal)[:500], "attempts": task.request.retries + 1,
-        "failed_at": utcnow()})
+    return service.step_failure_in(s, _failure(uuid.UUID(str(saga_id)), task.step_name,
+                                               refusal, task.request.retries))
 
 
 # Every worker imports this module: each records the outcomes and the refusals of the
@@ -97,17 +106,14 @@ def on_step_failed(request, exc, traceback):
     """
     task = app.tasks.get(request.task)
     step = getattr(task, "step_name", None)
-    message = request.args[0] if request.args else None
-    saga_id = message.get("saga_id") if isinstance(message, dict) else None
+    saga_id = _saga_of(request)
     if step is None or saga_id is None:
         log.error("task %s[%s] failed outside a saga step: %r", request.task, request.id, exc)
         return
     log.info("saga %s: step %s failed: %s: %s", saga_id, step, type(exc).__name__, exc)
     if getattr(exc, "recorded", False):  # handled in the step's own transaction
         return
-    failure = StepFailed.build(
-        saga_id=saga_id, step=step, error_type=type(exc).__name__, reason=reason_of(exc),
-        message=str(exc)[:500], attempts=request.retries + 1, failed_at=utcnow())
+    failure = StepFailed.build(**_failure(saga_id, step, exc, request.retries))
     if isinstance(exc, TRANSIENT):
         # The broker or the database failed, not the step: decided in the orchestration
         # queue as before (and, if the broker is down, by the watchdog), never here.

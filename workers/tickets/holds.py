@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, func, select, text, update
 from contracts.statuses import EventStatus, HoldStatus
 from workers.db import transaction
 from workers.steps import utcnow
-from workers.upserts import insert_on_conflict
+from workers.upserts import insert_on_conflict, names
 from workers.tickets.models import Event, Hold, Tier
 
 log = logging.getLogger(__name__)
@@ -52,13 +52,9 @@ _TIERS, _EVENTS = Tier.__table__, Event.__table__
 _PRICED = ("amount_cents", "currency", "expires_at")
 
 
-def _names(columns) -> str:
-    return ", ".join(f'"{c}"' for c in columns)
-
-
 #: the hold's insert from its tier's terms; the conflict (a repeat) inserts nothing
 _INSERT_ON_TERMS = text(
-    f'INSERT INTO "{HOLDS.name}" ({_names(_NEW_HOLD)}) '
+    f'INSERT INTO "{HOLDS.name}" ({names(_NEW_HOLD)}) '
     'SELECT :id, :saga_id, :user_id, t."id", :quantity, t."price_cents" * :quantity, '
     't."currency", :status, :created_at, :created_at + make_interval(secs => e."hold_seconds") '
     f'FROM "{_TIERS.name}" t JOIN "{_EVENTS.name}" e ON e."id" = t."event_id" '
@@ -66,7 +62,7 @@ _INSERT_ON_TERMS = text(
     'AND (e."sale_starts_at" IS NULL OR e."sale_starts_at" <= :created_at) '
     'AND (e."sale_ends_at" IS NULL OR :created_at < e."sale_ends_at") '
     'AND :quantity <= t."max_per_order" '
-    f'ON CONFLICT ("saga_id") DO NOTHING RETURNING {_names(_PRICED)}'
+    f'ON CONFLICT ("saga_id") DO NOTHING RETURNING {names(_PRICED)}'
 ).bindparams(*(bindparam(c, type_=HOLDS.c[c].type) for c in _NEW_HOLD
                if c not in _PRICED),
              bindparam("event_id", type_=_TIERS.c.event_id.type),
