@@ -79,10 +79,14 @@ def of_saga(s, saga_id):
     return None if row is None else row._mapping
 
 
-def reclaim_overdue(s, *, tier_id=None, limit: int = 500) -> int:
-    """Expire overdue holds (of one tier, or any) inside ``s``; the seats reclaimed."""
+def reclaim_overdue(s, *, tier_id=None, limit: int = 500, wait: bool = False) -> int:
+    """Expire overdue holds (of one tier, or any) inside ``s``; the seats reclaimed.
+
+    A hold another transaction has locked is skipped, unless ``wait``: then it is waited
+    for, and left out if that transaction expired it (its seats are back once it
+    committed, for a statement after this one to see)."""
     q = (select(Hold).where(Hold.status == HoldStatus.HELD, Hold.expires_at <= utcnow())
-         .order_by(Hold.expires_at).limit(limit).with_for_update(skip_locked=True))
+         .order_by(Hold.expires_at).limit(limit).with_for_update(skip_locked=not wait))
     if tier_id is not None:
         q = q.where(Hold.tier_id == tier_id)
     seats = 0

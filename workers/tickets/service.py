@@ -42,11 +42,8 @@ def reserve_seats(*, saga_id, user_id, event_id, tier_id, quantity) -> dict:
                           tier_id=tier_id, quantity=quantity)
         if not new:
             return _reserved(hold)
-        # Seats of overdue holds are free: reclaim them, then try once more. The tier's row
-        # is locked from the UPDATE until the commit: it is left for last.
-        taken = decide_last(s, lambda: _take(s, tier_id, quantity)
-                            or bool(holds.reclaim_overdue(s, tier_id=tier_id)
-                                    and _take(s, tier_id, quantity)),
+        # The tier's row is locked from the UPDATE until the commit: it is left for last.
+        taken = decide_last(s, lambda: _take_or_reclaim(s, tier_id, quantity),
                             lambda: _refuse(s, hold["id"], quantity, tier_id))
         if taken is False:  # the refused hold is kept: raised after the commit
             refused = _refuse(s, hold["id"], quantity, tier_id)
@@ -84,6 +81,18 @@ def _hold(s, *, saga_id, user_id, event_id, tier_id, quantity) -> tuple:
     if not holds.insert(s, hold):
         return holds.of_saga(s, saga_id), False
     return hold, True
+
+
+def _take_or_reclaim(s, tier_id, quantity) -> bool:
+    """Take the seats; short of them, reclaim the tier's overdue holds and try once more.
+    An overdue hold the sweeper is expiring is waited for rather than skipped, and the
+    second take follows even when this reserve reclaimed nothing: the sweeper's commit
+    may just have given the seats back, and a buyer is not told "sold out" while they
+    are on their way."""
+    if _take(s, tier_id, quantity):
+        return True
+    holds.reclaim_overdue(s, tier_id=tier_id, wait=True)
+    return _take(s, tier_id, quantity)
 
 
 def _refuse(s, hold_id, quantity, tier_id) -> SoldOut:

@@ -1,6 +1,7 @@
 """The conditional seat UPDATE on PostgreSQL, where two deliveries of one reserve step
 really run at once: the one that loses the race for the saga's hold answers with the
-winner's hold, and the seats are taken once."""
+winner's hold, and the seats are taken once. A reserve meeting the sweeper halfway
+through giving an overdue hold's seats back waits for them instead of selling out."""
 import uuid
 from datetime import timedelta
 
@@ -9,9 +10,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from tests.unit.concurrency import Running, blocked
-from tests.unit.tickets.support import BUYER, available, hold_of, new_event, reserve
+from tests.unit.tickets.support import (
+    BUYER, available, hold_of, make_overdue, new_event, reserve,
+)
 from workers.db import transaction
-from workers.tickets import service
+from workers.tickets import holds, service
 from workers.tickets.models import Hold, Tier
 
 pytestmark = pytest.mark.usefixtures("postgres_db")
@@ -46,6 +49,23 @@ def test_concurrent_buyers_never_take_more_seats_than_there_are():
     with pytest.raises(service.SoldOut):
         racing.outcome()
     assert available(tier_id) == 1
+
+
+def test_a_reserve_finding_the_sweeper_giving_seats_back_waits_for_them_and_takes_them():
+    event_id, tier_id = new_event(capacity=2)
+    overdue = uuid.uuid4()
+    reserve(event_id, tier_id, 2, overdue)
+    make_overdue(overdue)
+    buyer = uuid.uuid4()
+    with transaction() as sweeper:  # has locked the overdue hold, seats not yet given back
+        hold = sweeper.get(Hold, hold_of(overdue).id, with_for_update=True)
+        racing = Running(reserve, event_id=event_id, tier_id=tier_id, quantity=2, saga_id=buyer)
+        assert blocked(racing), racing.outcome()  # waits on the hold instead of selling out
+        holds.expire(sweeper, hold)
+    reserved = racing.outcome()
+    assert (reserved["saga_id"], reserved["quantity"]) == (buyer, 2)
+    assert (hold_of(overdue).status, hold_of(buyer).status) == ("expired", "held")
+    assert available(tier_id) == 0
 
 
 def test_a_usual_reserve_reads_the_terms_in_the_statement_that_inserts_its_hold():
