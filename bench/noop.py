@@ -7,7 +7,8 @@ The last task records when the chain finished in Redis, beside when it was start
     celery -A bench.noop worker -Q noop1 -n noop1@%h   (NOOP_QUEUE_SUFFIX: other queues)
 
 ``NOOP_QUEUE_TYPE=quorum`` and ``NOOP_CONFIRMS=1`` measure what quorum queues and
-publisher confirms cost on their own.
+publisher confirms cost on their own. ``NOOP_WORK=minimal`` makes the chain the minimal
+saga: each task does its step's database work (``bench.minimal``).
 """
 from __future__ import annotations
 
@@ -19,10 +20,14 @@ from celery import Celery, chain
 from celery.signals import worker_ready
 from kombu import Exchange, Queue
 
+from bench import minimal
+
 #: each variant on queues of its own (a queue's type is fixed when it is declared)
 SUFFIX = os.environ.get("NOOP_QUEUE_SUFFIX", "")
 QUEUES = tuple(f"noop{i}{SUFFIX}" for i in (1, 2, 3))
 DONE_KEY = os.environ.get("NOOP_DONE_KEY", "bench:noop:done")
+#: the minimal saga's database work in each task (``bench.minimal``), or none
+MINIMAL = os.environ.get("NOOP_WORK") == "minimal"
 
 app = Celery("noop", broker=os.environ.get("CELERY_BROKER_URL"))
 _exchange = Exchange("noop", type="direct", durable=True)
@@ -41,18 +46,24 @@ _redis: redis.Redis | None = None
 
 
 @app.task(name="noop.noop1")
-def first(started: float) -> float:
+def first(started: float, chain_id: str = "") -> float:
+    if MINIMAL:
+        minimal.reserve(chain_id)
     return started
 
 
 @app.task(name="noop.noop2")
-def second(started: float) -> float:
+def second(started: float, chain_id: str = "") -> float:
+    if MINIMAL:
+        minimal.charge(chain_id)
     return started
 
 
 @app.task(name="noop.noop3")
 def third(started: float, chain_id: str = "") -> None:
     global _redis
+    if MINIMAL:
+        minimal.confirm(chain_id)
     if _redis is None:
         _redis = redis.Redis.from_url(os.environ["REDIS_URL"])
     _redis.hset(DONE_KEY, chain_id, f"{started} {time.time()}")
@@ -65,4 +76,10 @@ def _ready(sender=None, **_):
 
 
 def start(chain_id: str) -> None:
-    chain(first.s(time.time()), second.s(), third.s(chain_id=chain_id)).apply_async()
+    if not MINIMAL:
+        chain(first.s(time.time()), second.s(), third.s(chain_id=chain_id)).apply_async()
+        return
+    started = time.time()
+    minimal.begin(chain_id)
+    chain(first.s(started, chain_id=chain_id), second.s(chain_id=chain_id),
+          third.s(chain_id=chain_id)).apply_async()

@@ -81,25 +81,30 @@ def _load_rows(r: dict, s: dict) -> list[tuple]:
          _f(s["quorum_ratio_to_ceiling"]), "", ""),
         ("… and with publisher confirms", "", "classic queues",
          _f(s["quorum_confirms_ratio_to_ceiling"]), "", ""),
-        *_durable_rows(s),
+        *_beside_rows(s),
         ("task messages / transactions per saga",
          f"{_f(s['messages_per_saga'])} / {_f(s['transactions_per_saga'])}",
          "minimal saga 3 / 4", "", "", ""),
     ]
 
 
-def _durable_rows(s: dict) -> list[tuple]:
-    """The saga beside the no-op chain on quorum queues with confirms (no target)."""
-    base = "durable chain"
-    return [(f"saga against the {base} (quorum, confirms): {what}", _f(s[mine]),
-             f"{base} {_f(s[theirs])}", _f(s[ratio]), "", "")
+#: the chains the saga is set beside (no target): their summary name and how it is shown
+BESIDE = (("durable_chain", "durable chain", "quorum, confirms"),
+          ("minimal_saga", "minimal saga", "Celery's defaults"),
+          ("durable_minimal_saga", "minimal saga", "quorum, confirms"))
+
+
+def _beside_rows(s: dict) -> list[tuple]:
+    """The saga beside the durable no-op chain and the minimal saga (no target)."""
+    return [(f"saga against the {base} ({how}): {what}", _f(s[mine]),
+             f"{base} {_f(s[theirs.format(name)])}", _f(s[ratio.format(name)]), "", "")
+            for name, base, how in BESIDE
             for what, mine, theirs, ratio in (
-                ("sagas/s", "service_sagas_per_second", "durable_chain_sagas_per_second",
-                 "service_ratio_to_durable_chain"),
-                ("CPU ms", "saga_cpu_ms", "durable_chain_cpu_ms_per_chain",
-                 "cpu_ratio_to_durable_chain"),
-                ("unloaded p50 ms", "unloaded_p50_ms", "durable_chain_unloaded_p50_ms",
-                 "unloaded_p50_ratio_to_durable_chain"))]
+                ("sagas/s", "service_sagas_per_second", "{}_sagas_per_second",
+                 "service_ratio_to_{}"),
+                ("CPU ms", "saga_cpu_ms", "{}_cpu_ms_per_chain", "cpu_ratio_to_{}"),
+                ("unloaded p50 ms", "unloaded_p50_ms", "{}_unloaded_p50_ms",
+                 "unloaded_p50_ratio_to_{}"))]
 
 
 def table(r: dict) -> str:

@@ -132,11 +132,14 @@ class CeilingWorkers:
         for p in self.procs:
             p.stop(timeout=20)
 
-    def kinds(self) -> Kinds:
+    def kinds(self, database: str | None = None) -> Kinds:
+        """Their processes and RabbitMQ's; PostgreSQL's too for work in ``database``."""
         k = Kinds()
         for p in self.procs:
             k.add(p.name, p.members)
         k.add("rabbitmq", lambda: pids_of_server("beam.smp"))
+        if database:
+            k.add("postgresql", lambda: pids_of_server("postgres", database))
         return k
 
 

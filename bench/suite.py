@@ -14,6 +14,7 @@ from pathlib import Path
 
 import redis
 
+from bench import minimal
 from bench.stack import HOOKS, BoxofficeStack, CeilingWorkers, diff_counts
 from bench.summary import summarise
 from harness import services as throwaway
@@ -87,30 +88,40 @@ def run(sizes: Sizes, *, only: set | None = None) -> dict:
     return results
 
 
+#: the baselines' variants: the no-op chain on each kind of queue, and the minimal saga
+#: (``bench.minimal``) on Celery's defaults and on durable queues
+QUORUM, CONFIRMS, MINIMAL = ({"NOOP_QUEUE_TYPE": "quorum"}, {"NOOP_CONFIRMS": "1"},
+                             {"NOOP_WORK": "minimal"})
+VARIANTS = (("classic", {}), ("quorum", QUORUM), ("quorum_confirms", {**QUORUM, **CONFIRMS}),
+            ("minimal", MINIMAL), ("minimal_durable", {**MINIMAL, **QUORUM, **CONFIRMS}))
+
+
 def _ceiling(services, tmp: Path, key: str, sizes: Sizes) -> dict:
     say("\n== ceiling: three no-op tasks over three classic queues, prefetch 4")
     env = {**os.environ, "CELERY_BROKER_URL": services.broker_url, "REDIS_URL": services.redis_url,
            "NOOP_DONE_KEY": f"{key}:noop", "PYTHONPATH": str(ROOT),
+           "MINIMAL_DATABASE_URL": services.database_url,
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    minimal.setup(services.database_url)
     out = {}
-    for variant, extra in (("classic", {}), ("quorum", {"NOOP_QUEUE_TYPE": "quorum"}),
-                           ("quorum_confirms", {"NOOP_QUEUE_TYPE": "quorum", "NOOP_CONFIRMS": "1"})):
+    for variant, extra in VARIANTS:
         tag = "" if variant == "classic" else f"-{variant}"
         extra = {**extra, "NOOP_QUEUE_SUFFIX": tag}
         venv = {**env, **extra, "NOOP_DONE_KEY": f"{key}:noop:{variant}",
                 "BENCH_COUNTERS": f"{key}:{variant}",
                 "PYTHONPATH": f"{HOOKS}{os.pathsep}{ROOT}"}
         denv = {**env, **extra, "NOOP_DONE_KEY": f"{key}:noop:{variant}"}
+        database = services.database if "NOOP_WORK" in extra else None
         with CeilingWorkers(venv, tmp, tag=tag) as workers:
             from bench.stack import Driver
 
-            driver = Driver(denv, workers.kinds())
+            driver = Driver(denv, workers.kinds(database))
             say(f"  {variant}: throughput, {sizes.throughput} chains")
             res = driver.run("ceiling", n=sizes.throughput)
             res["cpu_ms_per_chain"] = per_unit_ms(res.pop("cpu_seconds"), res["n"])
             out[variant] = res
             say(f"    {res['per_second']:.1f} chains/s")
-            if variant != "quorum":  # the durable chain: its unloaded latency only
+            if variant != "quorum":  # the others: their unloaded latency only
                 _ceiling_latency(driver, sizes, res, half_load=variant == "classic")
     return out
 

@@ -13,7 +13,9 @@ def summarise(r: dict) -> dict:
     saga = r.get("saga", {})
     c_rate = ceiling.get("per_second")
     s = {**_rates_and_cpu(ceiling, saga, c_rate), **_latency_and_load(r, ceiling, saga, c_rate)}
-    s.update(_durable(r.get("ceiling", {}).get("quorum_confirms", {}), saga, s))
+    for name, variant in (("durable_chain", "quorum_confirms"), ("minimal_saga", "minimal"),
+                          ("durable_minimal_saga", "minimal_durable")):
+        s.update(_beside(name, r.get("ceiling", {}).get(variant, {}), saga, s))
     s["messages_per_saga"] = saga.get("per_saga", {}).get("messages")
     s["transactions_per_saga"] = saga.get("per_saga", {}).get("transactions")
     return s
@@ -72,15 +74,17 @@ def _latency_and_load(r: dict, ceiling: dict, saga: dict, c_rate) -> dict:
     return s
 
 
-def _durable(chain: dict, saga: dict, s: dict) -> dict:
-    """The saga beside the same no-op chain made durable as the saga's messages are (quorum
-    queues, publisher confirms): what Celery alone costs for three such messages."""
+def _beside(name: str, chain: dict, saga: dict, s: dict) -> dict:
+    """The saga beside another chain of three tasks: the no-op chain made durable as the
+    saga's messages are (quorum queues, publisher confirms), what Celery alone costs for
+    three such messages; or the minimal saga (``bench.minimal``), on Celery's defaults or
+    on durable queues: what the purchase's database work costs with nothing around it."""
     rate, cpu = chain.get("per_second"), chain.get("cpu_ms_per_chain")
-    d = {"durable_chain_sagas_per_second": round(rate, 1) if rate else None,
-         "durable_chain_cpu_ms_per_chain": round(sum(cpu.values()), 2) if cpu else None,
-         "durable_chain_unloaded_p50_ms": chain.get("unloaded", {}).get("p50")}
-    d["service_ratio_to_durable_chain"] = _ratio(saga.get("service", {}).get("per_second"), rate)
-    d["cpu_ratio_to_durable_chain"] = _ratio(s["saga_cpu_ms"], d["durable_chain_cpu_ms_per_chain"])
-    d["unloaded_p50_ratio_to_durable_chain"] = _ratio(s["unloaded_p50_ms"],
-                                                      d["durable_chain_unloaded_p50_ms"])
+    d = {f"{name}_sagas_per_second": round(rate, 1) if rate else None,
+         f"{name}_cpu_ms_per_chain": round(sum(cpu.values()), 2) if cpu else None,
+         f"{name}_unloaded_p50_ms": chain.get("unloaded", {}).get("p50")}
+    d[f"service_ratio_to_{name}"] = _ratio(saga.get("service", {}).get("per_second"), rate)
+    d[f"cpu_ratio_to_{name}"] = _ratio(s["saga_cpu_ms"], d[f"{name}_cpu_ms_per_chain"])
+    d[f"unloaded_p50_ratio_to_{name}"] = _ratio(s["unloaded_p50_ms"],
+                                              d[f"{name}_unloaded_p50_ms"])
     return d
