@@ -8,7 +8,8 @@ The last task records when the chain finished in Redis, beside when it was start
 
 ``NOOP_QUEUE_TYPE=quorum`` and ``NOOP_CONFIRMS=1`` measure what quorum queues and
 publisher confirms cost on their own. ``NOOP_WORK=minimal`` makes the chain the minimal
-saga: each task does its step's database work (``bench.minimal``).
+saga: each task does its step's database work (``bench.minimal``); ``NOOP_ACKS_LATE=1``
+gives it boxoffice's delivery (acknowledged once done, one message per pool child).
 """
 from __future__ import annotations
 
@@ -42,6 +43,9 @@ app.conf.update(
     broker_transport_options={"confirm_publish": True} if os.environ.get("NOOP_CONFIRMS")
     else {},
 )
+if os.environ.get("NOOP_ACKS_LATE"):
+    app.conf.update(task_acks_late=True, task_reject_on_worker_lost=True,
+                    worker_prefetch_multiplier=1)
 _redis: redis.Redis | None = None
 
 

@@ -91,7 +91,8 @@ def _load_rows(r: dict, s: dict) -> list[tuple]:
 #: the chains the saga is set beside (no target): their summary name and how it is shown
 BESIDE = (("durable_chain", "durable chain", "quorum, confirms"),
           ("minimal_saga", "minimal saga", "Celery's defaults"),
-          ("durable_minimal_saga", "minimal saga", "quorum, confirms"))
+          ("durable_minimal_saga", "minimal saga", "quorum, confirms"),
+          ("late_minimal_saga", "minimal saga", "quorum, confirms, acks late, prefetch 1"))
 
 
 def _beside_rows(s: dict) -> list[tuple]:

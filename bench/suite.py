@@ -89,11 +89,13 @@ def run(sizes: Sizes, *, only: set | None = None) -> dict:
 
 
 #: the baselines' variants: the no-op chain on each kind of queue, and the minimal saga
-#: (``bench.minimal``) on Celery's defaults and on durable queues
+#: (``bench.minimal``) on Celery's defaults, on durable queues, and with boxoffice's
+#: delivery too (acknowledged once done, prefetch 1)
 QUORUM, CONFIRMS, MINIMAL = ({"NOOP_QUEUE_TYPE": "quorum"}, {"NOOP_CONFIRMS": "1"},
                              {"NOOP_WORK": "minimal"})
 VARIANTS = (("classic", {}), ("quorum", QUORUM), ("quorum_confirms", {**QUORUM, **CONFIRMS}),
-            ("minimal", MINIMAL), ("minimal_durable", {**MINIMAL, **QUORUM, **CONFIRMS}))
+            ("minimal", MINIMAL), ("minimal_durable", {**MINIMAL, **QUORUM, **CONFIRMS}),
+            ("minimal_late", {**MINIMAL, **QUORUM, **CONFIRMS, "NOOP_ACKS_LATE": "1"}))
 
 
 def _ceiling(services, tmp: Path, key: str, sizes: Sizes) -> dict:

@@ -14,7 +14,8 @@ def summarise(r: dict) -> dict:
     c_rate = ceiling.get("per_second")
     s = {**_rates_and_cpu(ceiling, saga, c_rate), **_latency_and_load(r, ceiling, saga, c_rate)}
     for name, variant in (("durable_chain", "quorum_confirms"), ("minimal_saga", "minimal"),
-                          ("durable_minimal_saga", "minimal_durable")):
+                          ("durable_minimal_saga", "minimal_durable"),
+                          ("late_minimal_saga", "minimal_late")):
         s.update(_beside(name, r.get("ceiling", {}).get(variant, {}), saga, s))
     s["messages_per_saga"] = saga.get("per_saga", {}).get("messages")
     s["transactions_per_saga"] = saga.get("per_saga", {}).get("transactions")
