@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS minimal_tickets (id uuid PRIMARY KEY, saga_id uuid NO
 """
 
 
-def _conn():
+def connection():
     conn = getattr(_local, "conn", None)
     if conn is None or conn.closed or getattr(_local, "pid", None) != os.getpid():
         import psycopg2
@@ -45,7 +45,7 @@ def _conn():
 
 def _step(*statements) -> None:
     """One transaction: the statements, then the commit."""
-    conn = _conn()
+    conn = connection()
     with conn.cursor() as cur:
         for sql, params in statements:
             cur.execute(sql, params)
