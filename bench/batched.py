@@ -13,7 +13,6 @@ once done, prefetch 1). ``B = 1`` is ``bench.minimal``'s saga on those queues.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 import uuid
@@ -23,7 +22,6 @@ from celery import Celery, chain
 from kombu import Exchange, Queue
 
 from bench import minimal
-from contracts.statuses import HoldStatus, PaymentStatus, SagaStatus
 
 QUEUES = ("batched1", "batched2", "batched3")
 app = Celery("batched", broker=os.environ.get("CELERY_BROKER_URL"))
@@ -39,57 +37,26 @@ app.conf.update(
     task_reject_on_worker_lost=True, worker_prefetch_multiplier=1)
 
 
-def _rows(cur, sql: str, rows: list) -> None:
-    from psycopg2.extras import execute_values
-
-    execute_values(cur, sql, rows)
-
-
-def _step(ids: list, status: SagaStatus, *work) -> None:
-    """One transaction: ``work(cursor)`` for the batch, then the sagas' status."""
-    conn = minimal.connection()
-    with conn.cursor() as cur:
-        for w in work:
-            w(cur)
-        cur.execute("UPDATE minimal_sagas SET status = %s, updated_at = now() "
-                    "WHERE id = ANY(%s::uuid[])", (str(status), ids))
-    conn.commit()
-
-
 @app.task(name="batched.step1")
 def reserve(ids: list) -> None:
-    _step(ids, SagaStatus.RESERVED,
-          lambda cur: cur.execute("UPDATE minimal_tiers SET available = available - %s "
-                                  "WHERE id = %s AND available >= %s",
-                                  (len(ids), minimal.TIER, len(ids))),
-          lambda cur: _rows(cur, "INSERT INTO minimal_holds VALUES %s",
-                            [(i, minimal.TIER, 1, str(HoldStatus.HELD)) for i in ids]))
+    minimal.reserve(ids)
 
 
 @app.task(name="batched.step2")
 def charge(_previous, ids: list) -> None:
-    _step(ids, SagaStatus.PAID, lambda cur: _rows(
-        cur, "INSERT INTO minimal_payments VALUES %s", [(i, 2500, str(PaymentStatus.SUCCEEDED)) for i in ids]))
+    minimal.charge(ids)
 
 
 @app.task(name="batched.step3")
 def confirm(_previous, ids: list, done_key: str) -> None:
     import redis
 
-    _step(ids, SagaStatus.CONFIRMED,
-          lambda cur: cur.execute("UPDATE minimal_holds SET status = 'confirmed' "
-                                  "WHERE saga_id = ANY(%s::uuid[])", (ids,)),
-          lambda cur: _rows(cur, "INSERT INTO minimal_tickets VALUES %s",
-                            [(str(uuid.uuid4()), i, "code") for i in ids]))
+    minimal.confirm(ids)
     redis.Redis.from_url(os.environ["REDIS_URL"]).incrby(done_key, len(ids))
 
 
 def start(ids: list, done_key: str) -> None:
-    conn = minimal.connection()
-    with conn.cursor() as cur:
-        _rows(cur, "INSERT INTO minimal_sagas (id, status) VALUES %s",
-              [(i, str(SagaStatus.PENDING)) for i in ids])
-    conn.commit()
+    minimal.begin(ids)
     chain(reserve.s(ids), charge.s(ids), confirm.s(ids, done_key=done_key)).apply_async()
 
 
@@ -111,7 +78,10 @@ def _measure(batch: int, n: int, kinds, done) -> str:
 
 
 def main(argv=None) -> int:
-    from harness.processes import ROOT
+    import tempfile
+    from pathlib import Path
+
+    from harness.processes import ROOT, Managed
     from harness.services import drop, provision
 
     services = provision()
@@ -119,18 +89,18 @@ def main(argv=None) -> int:
            "MINIMAL_DATABASE_URL": services.database_url, "PYTHONPATH": str(ROOT)}
     os.environ.update(env)
     app.conf.broker_url = services.broker_url
-    celery = os.path.join(os.path.dirname(sys.executable), "celery")
-    workers = [subprocess.Popen([celery, "-A", "bench.batched", "worker", "-Q", q, "-n", f"{q}@%h",
-                                 "--loglevel", "WARNING"], env=env, stdout=subprocess.DEVNULL)
+    celery, logs = Path(sys.executable).parent / "celery", Path(tempfile.mkdtemp())
+    workers = [Managed(q, [str(celery), "-A", "bench.batched", "worker", "-Q", q,
+                           "-n", f"{q}@%h", "--loglevel", "WARNING"], env, logs / f"{q}.log")
                for q in QUEUES]
     try:
         minimal.setup(services.database_url)
+        for w in workers:
+            w.start()
         _run(services, workers, [int(b) for b in (argv or sys.argv[1:]) or (1, 4, 16)])
     finally:
         for w in workers:
-            w.terminate()
-        for w in workers:
-            w.wait(30)
+            w.stop(timeout=30)
         drop(services)
     return 0
 
@@ -139,29 +109,22 @@ def _run(services, workers, batches) -> None:
     import redis
 
     from bench.stack import Kinds, pids_of_server
+    from harness.processes import wait_for
 
     r = redis.Redis.from_url(services.redis_url)
 
-    def done(key, n, timeout=300.0):
-        deadline = time.monotonic() + timeout
-        while int(r.get(key) or 0) < n:
-            if time.monotonic() > deadline:
-                raise SystemExit("the batched workers did not finish")
-            time.sleep(0.02)
+    def done(key, n):
+        wait_for(lambda: int(r.get(key) or 0) >= n, timeout=300, interval=0.02,
+                 what="the batched sagas to be confirmed")
 
     kinds = Kinds()
     for i, w in enumerate(workers, 1):
-        kinds.add(f"step{i}", lambda w=w: [w.pid, *_children(w.pid)])
+        kinds.add(f"step{i}", w.members)
     kinds.add("rabbitmq", lambda: pids_of_server("beam.smp"))
     kinds.add("postgresql", lambda: pids_of_server("postgres", services.database))
     for batch in batches:
         _measure(batch, batch, kinds, done)  # warm: connections, the workers ready
         print(_measure(batch, max(2000, 250 * batch), kinds, done), flush=True)
-
-
-def _children(pid: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
-    return [int(p) for p in out.split()]
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import os
 import threading
 import uuid
 
-from contracts.statuses import SagaStatus
+from contracts.statuses import HoldStatus, PaymentStatus, SagaStatus
 
 TIER = 1
 _local = threading.local()  # a connection per thread (the load) or per process (a worker)
@@ -43,18 +43,24 @@ def connection():
     return conn
 
 
-def _step(*statements) -> None:
-    """One transaction: the statements, then the commit."""
+def _step(ids: list, status: SagaStatus, *work) -> None:
+    """One transaction: each ``work(cursor)`` for the sagas ``ids``, then their status."""
     conn = connection()
     with conn.cursor() as cur:
-        for sql, params in statements:
-            cur.execute(sql, params)
+        for w in work:
+            w(cur)
+        cur.execute("UPDATE minimal_sagas SET status = %s, updated_at = now() "
+                    "WHERE id = ANY(%s::uuid[])", (str(status), ids))
     conn.commit()
 
 
-def _status(saga_id: str, status: SagaStatus):
-    return ("UPDATE minimal_sagas SET status = %s, updated_at = now() WHERE id = %s",
-            (str(status), saga_id))
+def _rows(sql: str, rows: list):
+    """Work inserting ``rows`` with one statement."""
+    def insert(cur):
+        from psycopg2.extras import execute_values
+
+        execute_values(cur, sql, rows)
+    return insert
 
 
 def setup(database_url: str, seats: int = 10_000_000) -> None:
@@ -68,24 +74,36 @@ def setup(database_url: str, seats: int = 10_000_000) -> None:
     conn.close()
 
 
-def begin(saga_id: str) -> None:
-    _step(("INSERT INTO minimal_sagas (id, status) VALUES (%s, 'pending')", (saga_id,)))
+# Each step takes a list of saga ids: one saga (``bench.noop``), or a batch of them
+# (``bench.batched``), in one transaction either way.
+
+def begin(ids: list) -> None:
+    conn = connection()
+    with conn.cursor() as cur:
+        _rows("INSERT INTO minimal_sagas (id, status) VALUES %s",
+              [(i, str(SagaStatus.PENDING)) for i in ids])(cur)
+    conn.commit()
 
 
-def reserve(saga_id: str) -> None:
-    _step(("UPDATE minimal_tiers SET available = available - 1 WHERE id = %s AND available >= 1",
-           (TIER,)),
-          ("INSERT INTO minimal_holds VALUES (%s, %s, 1, 'held')", (saga_id, TIER)),
-          _status(saga_id, SagaStatus.RESERVED))
+def reserve(ids: list) -> None:
+    _step(ids, SagaStatus.RESERVED,
+          lambda cur: cur.execute("UPDATE minimal_tiers SET available = available - %s "
+                                  "WHERE id = %s AND available >= %s",
+                                  (len(ids), TIER, len(ids))),
+          _rows("INSERT INTO minimal_holds VALUES %s",
+                [(i, TIER, 1, str(HoldStatus.HELD)) for i in ids]))
 
 
-def charge(saga_id: str) -> None:
-    _step(("INSERT INTO minimal_payments VALUES (%s, 2500, 'succeeded')", (saga_id,)),
-          _status(saga_id, SagaStatus.PAID))
+def charge(ids: list) -> None:
+    _step(ids, SagaStatus.PAID, _rows("INSERT INTO minimal_payments VALUES %s",
+                                      [(i, 2500, str(PaymentStatus.SUCCEEDED)) for i in ids]))
 
 
-def confirm(saga_id: str) -> None:
-    ticket = uuid.uuid4()
-    _step(("UPDATE minimal_holds SET status = 'confirmed' WHERE saga_id = %s", (saga_id,)),
-          ("INSERT INTO minimal_tickets VALUES (%s, %s, %s)", (str(ticket), saga_id, ticket.hex[:10])),
-          _status(saga_id, SagaStatus.CONFIRMED))
+def confirm(ids: list) -> None:
+    tickets = [uuid.uuid4() for _ in ids]
+    _step(ids, SagaStatus.CONFIRMED,
+          lambda cur: cur.execute("UPDATE minimal_holds SET status = %s "
+                                  "WHERE saga_id = ANY(%s::uuid[])",
+                                  (str(HoldStatus.CONFIRMED), ids)),
+          _rows("INSERT INTO minimal_tickets VALUES %s",
+                [(str(t), i, t.hex[:10]) for t, i in zip(tickets, ids)]))

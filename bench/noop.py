@@ -52,14 +52,14 @@ _redis: redis.Redis | None = None
 @app.task(name="noop.noop1")
 def first(started: float, chain_id: str = "") -> float:
     if MINIMAL:
-        minimal.reserve(chain_id)
+        minimal.reserve([chain_id])
     return started
 
 
 @app.task(name="noop.noop2")
 def second(started: float, chain_id: str = "") -> float:
     if MINIMAL:
-        minimal.charge(chain_id)
+        minimal.charge([chain_id])
     return started
 
 
@@ -67,7 +67,7 @@ def second(started: float, chain_id: str = "") -> float:
 def third(started: float, chain_id: str = "") -> None:
     global _redis
     if MINIMAL:
-        minimal.confirm(chain_id)
+        minimal.confirm([chain_id])
     if _redis is None:
         _redis = redis.Redis.from_url(os.environ["REDIS_URL"])
     _redis.hset(DONE_KEY, chain_id, f"{started} {time.time()}")
@@ -84,6 +84,6 @@ def start(chain_id: str) -> None:
         chain(first.s(time.time()), second.s(), third.s(chain_id=chain_id)).apply_async()
         return
     started = time.time()
-    minimal.begin(chain_id)
+    minimal.begin([chain_id])
     chain(first.s(started, chain_id=chain_id), second.s(chain_id=chain_id),
           third.s(chain_id=chain_id)).apply_async()

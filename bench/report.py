@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bench.summary import BESIDE
 from harness.processes import ROOT
 
 OUT = ROOT / "docs" / "benchmarks"
@@ -88,18 +89,11 @@ def _load_rows(r: dict, s: dict) -> list[tuple]:
     ]
 
 
-#: the chains the saga is set beside (no target): their summary name and how it is shown
-BESIDE = (("durable_chain", "durable chain", "quorum, confirms"),
-          ("minimal_saga", "minimal saga", "Celery's defaults"),
-          ("durable_minimal_saga", "minimal saga", "quorum, confirms"),
-          ("late_minimal_saga", "minimal saga", "quorum, confirms, acks late, prefetch 1"))
-
-
 def _beside_rows(s: dict) -> list[tuple]:
     """The saga beside the durable no-op chain and the minimal saga (no target)."""
     return [(f"saga against the {base} ({how}): {what}", _f(s[mine]),
              f"{base} {_f(s[theirs.format(name)])}", _f(s[ratio.format(name)]), "", "")
-            for name, base, how in BESIDE
+            for name, _variant, (base, how) in BESIDE
             for what, mine, theirs, ratio in (
                 ("sagas/s", "service_sagas_per_second", "{}_sagas_per_second",
                  "service_ratio_to_{}"),

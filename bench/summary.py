@@ -3,6 +3,15 @@ ratio: what the table of ``bench.report`` shows."""
 from __future__ import annotations
 
 
+#: the chains the saga is set beside (no target): the summary's name for each, the
+#: baselines' variant it ran as (``bench.suite.VARIANTS``), and how the table shows it
+BESIDE = (("durable_chain", "quorum_confirms", ("durable chain", "quorum, confirms")),
+          ("minimal_saga", "minimal", ("minimal saga", "Celery's defaults")),
+          ("durable_minimal_saga", "minimal_durable", ("minimal saga", "quorum, confirms")),
+          ("late_minimal_saga", "minimal_late",
+           ("minimal saga", "quorum, confirms, acks late, prefetch 1")))
+
+
 def _ratio(a, b):
     return round(a / b, 3) if a is not None and b else None
 
@@ -13,9 +22,7 @@ def summarise(r: dict) -> dict:
     saga = r.get("saga", {})
     c_rate = ceiling.get("per_second")
     s = {**_rates_and_cpu(ceiling, saga, c_rate), **_latency_and_load(r, ceiling, saga, c_rate)}
-    for name, variant in (("durable_chain", "quorum_confirms"), ("minimal_saga", "minimal"),
-                          ("durable_minimal_saga", "minimal_durable"),
-                          ("late_minimal_saga", "minimal_late")):
+    for name, variant, _shown in BESIDE:
         s.update(_beside(name, r.get("ceiling", {}).get(variant, {}), saga, s))
     s["messages_per_saga"] = saga.get("per_saga", {}).get("messages")
     s["transactions_per_saga"] = saga.get("per_saga", {}).get("transactions")
