@@ -35,21 +35,34 @@ def warm_broker(app) -> None:
             producer.release()
 
 
+def _consumers(app, queues) -> dict:
+    """``{queue: [worker, ...]}``: which workers consume each of ``queues`` now."""
+    active = app.control.inspect(timeout=2).active_queues() or {}
+    return {q: sorted(w for w, qs in active.items() if any(x["name"] == q for x in qs))
+            for q in queues}
+
+
 @contextmanager
 def consumers_paused(app, queues):
-    """Every worker of ``app`` stops consuming ``queues`` (``cancel_consumer``), and resumes
-    after (``add_consumer``)."""
-    # every worker answers each broadcast: waiting for that many replies, not a timeout
-    workers = len(app.control.ping(timeout=2))
-    for queue in queues:
-        if len(app.control.cancel_consumer(queue, reply=True, timeout=10,
-                                           limit=workers)) < workers:
+    """The workers consuming ``queues`` stop (``cancel_consumer``), and resume after
+    (``add_consumer``), each only for the queues it consumed: a broadcast ``add_consumer``
+    would have every worker consume every queue from then on."""
+    before = _consumers(app, queues)
+    for queue, workers in before.items():
+        if workers and len(app.control.cancel_consumer(
+                queue, destination=workers, reply=True, timeout=10,
+                limit=len(workers))) < len(workers):
             raise RuntimeError(f"not every worker answered: stop consuming {queue}")
     try:
         yield
     finally:
-        for queue in queues:
-            app.control.add_consumer(queue, reply=True, timeout=10, limit=workers)
+        for queue, workers in before.items():
+            if workers:
+                app.control.add_consumer(queue, destination=workers, reply=True,
+                                         timeout=10, limit=len(workers))
+    after = _consumers(app, queues)
+    if after != before:
+        raise RuntimeError(f"the workers' queues changed across the pause: {before} -> {after}")
 
 
 # -- the ceiling ------------------------------------------------------------------------
