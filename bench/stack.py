@@ -148,7 +148,7 @@ class BoxofficeStack:
     embedded default when ``database_url`` is ``None``), with counters on."""
 
     def __init__(self, *, database_url, broker_url, redis_url, var_dir: Path, counters: str,
-                 database_name: str = ""):
+                 database_name: str = "", counted: bool = True):
         embedded = database_url is None
         # CELERY_TASK_LOG_LINES: the chaos harness turns them on; deployed, they are off
         self.env = stack_env(database_url=database_url or "", broker_url=broker_url or "",
@@ -157,8 +157,9 @@ class BoxofficeStack:
                              DATABASE_URL=None if embedded else database_url,
                              CELERY_BROKER_URL=None if embedded else broker_url)
         self.driver_env = dict(self.env)
-        self.env.update(BENCH_COUNTERS=counters, PYTHONPATH=f"{HOOKS}{os.pathsep}{ROOT}")
-        self.counters, self.redis_url = counters, redis_url
+        self.counters, self.redis_url, self.counted = counters, redis_url, counted
+        self.env = self._counting_env(self.env, counted)
+        self._peaks: dict = {}
         self.log_dir = var_dir / "logs"
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.stack = Stack(self.env, self.log_dir)
@@ -172,9 +173,8 @@ class BoxofficeStack:
         if not embedded:
             self.kinds.add("rabbitmq", lambda: pids_of_server("beam.smp"))
             self.kinds.add("postgresql", lambda: pids_of_server("postgres", database_name))
-        counted = {k: self.env[k] for k in ("BENCH_COUNTERS", "PYTHONPATH")}
-        self.driver = Driver(self.driver_env, self.kinds,
-                             counted_env={**counted, "BENCH_KIND": "starter"})
+        self.driver = Driver(self.driver_env, self.kinds, counted_env={
+            **self._counting_env({}, True), "BENCH_KIND": "starter"})
 
     @property
     def base_url(self) -> str:
@@ -191,6 +191,31 @@ class BoxofficeStack:
         for p in self.extra:
             p.stop(timeout=30)
         self.stack.stop()
+
+    def _counting_env(self, env: dict, on: bool) -> dict:
+        """``env`` with the counters of ``bench/hooks`` on or off."""
+        env = {k: v for k, v in env.items() if k != "BENCH_COUNTERS"}
+        if on:
+            return {**env, "BENCH_COUNTERS": self.counters, "PYTHONPATH": f"{HOOKS}{os.pathsep}{ROOT}"}
+        return {**env, "PYTHONPATH": str(ROOT)}
+
+    def counting(self, on: bool) -> None:
+        """Restart the processes with the counters on or off. Counting costs every SQL
+        statement some CPU (SQLAlchemy's event hooks, about 30 µs per transaction here),
+        which the baselines do not pay: only the parts that read the counters have them."""
+        if on == self.counted:
+            return
+        self._peaks = self.peak_rss_mb()
+        self.stack.stop()
+        for p in (self.stack.gateway, *self.stack.workers.values(), self.stack.beat):
+            p.env = self._counting_env(p.env, on)
+        self.env, self.counted = self._counting_env(self.env, on), on
+        self.stack.start()
+
+    def peak_rss_mb(self) -> dict:
+        """Peak RSS per kind, the highest of every start of the processes."""
+        now = self.kinds.peak_rss_mb()
+        return {k: max(v, self._peaks.get(k, 0)) for k, v in now.items()}
 
     def add_workers(self, queues=("tickets", "payments", "orchestration")) -> None:
         """A second worker per queue, as a process manager scaling the Procfile would."""

@@ -15,7 +15,7 @@ from pathlib import Path
 import redis
 
 from bench import minimal
-from bench.stack import HOOKS, BoxofficeStack, CeilingWorkers, diff_counts
+from bench.stack import BoxofficeStack, CeilingWorkers, diff_counts
 from bench.summary import summarise
 from harness import services as throwaway
 from harness.processes import ROOT, stop_all, wait_for
@@ -109,12 +109,9 @@ def _ceiling(services, tmp: Path, key: str, sizes: Sizes) -> dict:
     for variant, extra in VARIANTS:
         tag = "" if variant == "classic" else f"-{variant}"
         extra = {**extra, "NOOP_QUEUE_SUFFIX": tag}
-        venv = {**env, **extra, "NOOP_DONE_KEY": f"{key}:noop:{variant}",
-                "BENCH_COUNTERS": f"{key}:{variant}",
-                "PYTHONPATH": f"{HOOKS}{os.pathsep}{ROOT}"}
         denv = {**env, **extra, "NOOP_DONE_KEY": f"{key}:noop:{variant}"}
         database = services.database if "NOOP_WORK" in extra else None
-        with CeilingWorkers(venv, tmp, tag=tag) as workers:
+        with CeilingWorkers(denv, tmp, tag=tag) as workers:  # no counters: nothing reads them
             from bench.stack import Driver
 
             driver = Driver(denv, workers.kinds(database))
@@ -146,6 +143,7 @@ def _saga(stack: BoxofficeStack, sizes: Sizes, want, tmp: Path) -> dict:
     drive("service", n=20)  # warm-up: connections, caches
     if want("counts"):
         out["per_saga"] = _saga_costs(stack, sizes)
+    _counting(stack, False)
     say(f"  throughput through the service ({sizes.throughput} purchases, 16 threads)")
     res = drive("service", n=sizes.throughput)
     res["cpu_ms_per_saga"] = per_unit_ms(res.pop("cpu_seconds"), res["n"])
@@ -160,12 +158,21 @@ def _saga(stack: BoxofficeStack, sizes: Sizes, want, tmp: Path) -> dict:
             f"{sizes.contention_seats} seats")
         out["contention"] = drive("contention", n=sizes.contention_buyers,
                                   seats=sizes.contention_seats)
-    if want("backlog"):
-        out["backlog"] = _backlog(stack, sizes)
     if want("scaling"):
         out["scaling"] = _scaling(stack, sizes, out)
-    out["peak_rss_mb"] = stack.kinds.peak_rss_mb()
+    if want("backlog"):  # it counts each step's runs
+        _counting(stack, True)
+        out["backlog"] = _backlog(stack, sizes)
+    out["peak_rss_mb"] = stack.peak_rss_mb()
     return out
+
+
+def _counting(stack: BoxofficeStack, on: bool) -> None:
+    """The processes restarted with the counters on or off, and warmed again."""
+    if stack.counted != on:
+        say(f"  the processes restarted with the counters {'on' if on else 'off'}")
+        stack.counting(on)
+        stack.driver.run("service", n=20)
 
 
 def _saga_costs(stack: BoxofficeStack, sizes: Sizes) -> dict:
@@ -218,6 +225,7 @@ def _latency(stack: BoxofficeStack, sizes: Sizes, out: dict) -> None:
 def _backlog(stack: BoxofficeStack, sizes: Sizes) -> dict:
     """A backlog drained: how many steps ran more than once."""
     say(f"  backlog: {sizes.backlog} purchases started at once")
+    time.sleep(1.5)  # the counters are flushed twice a second: the warm-up's are in
     before = stack.counts()
     res = stack.driver.run("backlog", n=sizes.backlog)
     time.sleep(1.5)
@@ -275,10 +283,11 @@ def _per_saga(counts: dict, lines_before: dict, lines_after: dict, n: int) -> di
 def _embedded(services, tmp: Path, key: str, sizes: Sizes) -> dict:
     say("\n== embedded default: SQLite and the spool broker, the same processes")
     with BoxofficeStack(database_url=None, broker_url=None, redis_url=services.redis_url,
-                        var_dir=tmp / "embedded", counters=f"{key}:embedded") as stack:
+                        var_dir=tmp / "embedded", counters=f"{key}:embedded",
+                        counted=False) as stack:
         stack.driver.run("service", n=10)
         res = stack.driver.run("service", n=sizes.embedded)
         res["cpu_ms_per_saga"] = per_unit_ms(res.pop("cpu_seconds"), res["n"])
-        res["peak_rss_mb"] = stack.kinds.peak_rss_mb()
+        res["peak_rss_mb"] = stack.peak_rss_mb()
     say(f"    {res['per_second']:.1f} sagas/s")
     return res
