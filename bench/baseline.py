@@ -12,27 +12,14 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
+from bench.warm import warm_broker
+
 THREADS = 16
 
 
 def progress(what: str, done: int, total: int, t0: float) -> None:
     print(f"    {what}: {done}/{total} after {time.monotonic() - t0:5.1f} s",
           file=sys.stderr, flush=True)
-
-
-def warm_broker(app) -> None:
-    """Open the load's broker connections and channels before its window opens: as many as
-    its threads can hold at once (the app's producer pool), so that the first chains or
-    purchases measured do not each wait for a connection's setup, which a running client
-    (a gateway worker, a long-lived load) paid long before."""
-    producers = [app.producer_pool.acquire(block=True)
-                 for _ in range(min(THREADS, app.conf.broker_pool_limit or THREADS))]
-    try:
-        for producer in producers:
-            producer.channel  # noqa: B018  reading it connects and opens the channel
-    finally:
-        for producer in producers:
-            producer.release()
 
 
 def _consumers(app, queues) -> dict:
@@ -101,7 +88,7 @@ def _chain_latencies(ids) -> list[float]:
 def ceiling(n: int) -> dict:
     from bench import noop
 
-    warm_broker(noop.app)
+    warm_broker(noop.app, THREADS)
     ids = [uuid.uuid4().hex for _ in range(n)]
     t0 = time.monotonic()
     with ThreadPoolExecutor(THREADS) as pool:
@@ -115,7 +102,7 @@ def _warm_ceiling() -> None:
     latency loads."""
     from bench import noop
 
-    warm_broker(noop.app)
+    warm_broker(noop.app, THREADS)
     first = uuid.uuid4().hex
     noop.start(first)
     _wait_chains([first], time.monotonic(), interval=0.001)

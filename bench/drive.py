@@ -20,8 +20,8 @@ from contextlib import nullcontext
 
 from bench.baseline import (
     THREADS, ceiling, ceiling_open, ceiling_sequential, consumers_paused, http, progress,
-    warm_broker,
 )
+from bench.warm import warm_broker, warm_database
 from celeryconfig import DOMAIN_QUEUES
 from contracts.statuses import SagaStatus
 from harness.sagas import TERMINAL
@@ -52,12 +52,13 @@ def _app():
 
 def _starter(event_id, tier_id, *, warm: bool = False):
     """Purchases of one buyer each, started through the orchestration service (the load's
-    broker connections opened first: ``warm_broker``). ``warm``: one purchase of an event
+    broker and database connections opened first: ``bench.warm``). ``warm``: one purchase of an event
     of its own first, waited for, so that the first purchases measured do not pay this
     process's first run of the code (imports, statements compiled, schemas built)."""
     from workers.orchestration import service
 
-    warm_broker(_app())
+    warm_broker(_app(), THREADS)
+    warm_database(THREADS)
     if warm:
         warm_event, warm_tier = _event(1)
         warm_id = service.start_purchase(user_id=uuid.uuid4(), event_id=warm_event,
