@@ -22,7 +22,7 @@ def progress(what: str, done: int, total: int, t0: float) -> None:
           file=sys.stderr, flush=True)
 
 
-def _consumers(app, queues) -> dict:
+def consumers_of(app, queues) -> dict:
     """``{queue: [worker, ...]}``: which workers consume each of ``queues`` now."""
     active = app.control.inspect(timeout=2).active_queues() or {}
     return {q: sorted(w for w, qs in active.items() if any(x["name"] == q for x in qs))
@@ -34,7 +34,7 @@ def consumers_paused(app, queues):
     """The workers consuming ``queues`` stop (``cancel_consumer``), and resume after
     (``add_consumer``), each only for the queues it consumed: a broadcast ``add_consumer``
     would have every worker consume every queue from then on."""
-    before = _consumers(app, queues)
+    before = consumers_of(app, queues)
     for queue, workers in before.items():
         if workers and len(app.control.cancel_consumer(
                 queue, destination=workers, reply=True, timeout=10,
@@ -47,7 +47,7 @@ def consumers_paused(app, queues):
             if workers:
                 app.control.add_consumer(queue, destination=workers, reply=True,
                                          timeout=10, limit=len(workers))
-    after = _consumers(app, queues)
+    after = consumers_of(app, queues)
     if after != before:
         raise RuntimeError(f"the workers' queues changed across the pause: {before} -> {after}")
 

@@ -52,9 +52,9 @@ def _app():
 
 def _starter(event_id, tier_id, *, warm: bool = False):
     """Purchases of one buyer each, started through the orchestration service (the load's
-    broker and database connections opened first: ``bench.warm``). ``warm``: one purchase of an event
-    of its own first, waited for, so that the first purchases measured do not pay this
-    process's first run of the code (imports, statements compiled, schemas built)."""
+    broker and database connections opened first: ``bench.warm``). ``warm``: one purchase
+    of an event of its own first, waited for, so that the first purchases measured do not
+    pay this process's first run of the code (imports, statements compiled, schemas built)."""
     from workers.orchestration import service
 
     warm_broker(_app(), THREADS)

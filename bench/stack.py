@@ -19,6 +19,8 @@ from harness.stack import READY, Stack, procfile
 
 HOOKS = ROOT / "bench" / "hooks"
 TICK = os.sysconf("SC_CLK_TCK")
+#: how long until every process has flushed its counters (``bench/hooks``: every 0.5 s)
+FLUSH_SECONDS = 1.5
 
 
 def _stat_ticks(pid: int) -> int:
@@ -199,18 +201,20 @@ class BoxofficeStack:
             return {**env, "BENCH_COUNTERS": self.counters, "PYTHONPATH": f"{HOOKS}{os.pathsep}{ROOT}"}
         return {**env, "PYTHONPATH": str(ROOT)}
 
-    def counting(self, on: bool) -> None:
+    def counting(self, on: bool) -> bool:
         """Restart the processes with the counters on or off. Counting costs every SQL
         statement some CPU (SQLAlchemy's event hooks, about 30 µs per transaction here),
-        which the baselines do not pay: only the parts that read the counters have them."""
+        which the baselines do not pay: only the parts that read the counters have them.
+        Whether it restarted them."""
         if on == self.counted:
-            return
+            return False
         self._peaks = self.peak_rss_mb()
         self.stack.stop()
         for p in (self.stack.gateway, *self.stack.workers.values(), self.stack.beat):
             p.env = self._counting_env(p.env, on)
         self.env, self.counted = self._counting_env(self.env, on), on
         self.stack.start()
+        return True
 
     def peak_rss_mb(self) -> dict:
         """Peak RSS per kind, the highest of every start of the processes."""
@@ -233,7 +237,9 @@ class BoxofficeStack:
         self.extra = []
 
     def counts(self) -> dict:
-        """Counters of every kind so far: ``{kind: {field: n}}``."""
+        """Counters of every kind so far: ``{kind: {field: n}}``, read once the processes
+        have flushed what they counted until now (twice a second)."""
+        time.sleep(FLUSH_SECONDS)
         r = redis.Redis.from_url(self.redis_url)
         out = {}
         for key in r.scan_iter(f"{self.counters}:*"):

@@ -6,7 +6,6 @@ import platform
 import sys
 import statistics
 import tempfile
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -169,19 +168,16 @@ def _saga(stack: BoxofficeStack, sizes: Sizes, want, tmp: Path) -> dict:
 
 def _counting(stack: BoxofficeStack, on: bool) -> None:
     """The processes restarted with the counters on or off, and warmed again."""
-    if stack.counted != on:
+    if stack.counting(on):
         say(f"  the processes restarted with the counters {'on' if on else 'off'}")
-        stack.counting(on)
         stack.driver.run("service", n=20)
 
 
 def _saga_costs(stack: BoxofficeStack, sizes: Sizes) -> dict:
     """What one saga costs: messages, task runs, transactions, statements, log lines."""
     say(f"  what a saga costs ({sizes.counts} purchases)")
-    time.sleep(1.5)  # the counters are flushed twice a second
     before_c, before_l = stack.counts(), stack.log_lines()
     polls = stack.driver.run("service", n=sizes.counts, counted=True)["polls"]
-    time.sleep(1.5)
     counts = diff_counts(before_c, stack.counts())
     starter = counts.get("starter", {})
     for field in ("statement", "commit", "checkout"):
@@ -225,10 +221,8 @@ def _latency(stack: BoxofficeStack, sizes: Sizes, out: dict) -> None:
 def _backlog(stack: BoxofficeStack, sizes: Sizes) -> dict:
     """A backlog drained: how many steps ran more than once."""
     say(f"  backlog: {sizes.backlog} purchases started at once")
-    time.sleep(1.5)  # the counters are flushed twice a second: the warm-up's are in
     before = stack.counts()
     res = stack.driver.run("backlog", n=sizes.backlog)
-    time.sleep(1.5)
     runs = diff_counts(before, stack.counts())
     res["step_runs"] = {t: sum(k.get(f"run {t}", 0) for k in runs.values()) for t in STEPS}
     res["steps_run_twice"] = sum(max(0, n - sizes.backlog) for n in res["step_runs"].values())

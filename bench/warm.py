@@ -10,10 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 
 def warm_broker(app, threads: int) -> None:
-    """Open the load's broker connections and channels before its window opens: as many as
-    its threads can hold at once (the app's producer pool), so that the first chains or
-    purchases measured do not each wait for a connection's setup, which a running client
-    (a gateway worker, a long-lived load) paid long before."""
+    """Open the broker connections and channels of the app's producer pool."""
     producers = [app.producer_pool.acquire(block=True)
                  for _ in range(min(threads, app.conf.broker_pool_limit or threads))]
     try:
@@ -25,10 +22,8 @@ def warm_broker(app, threads: int) -> None:
 
 
 def warm_database(threads: int) -> None:
-    """Open the start's pooled PostgreSQL connections (in autocommit), as many as the
-    threads hold at once. Each new connection forks a server process: sixteen of them in
-    the window's first second slowed the first purchases of an open-loop run, which were
-    all of its slowest."""
+    """Open the start's pooled PostgreSQL connections (in autocommit): each new one forks
+    a server process, which a load's first purchases paid for in its window."""
     from workers.db import autocommit, is_postgres
 
     if not is_postgres():

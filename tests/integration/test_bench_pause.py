@@ -3,7 +3,7 @@ every worker back exactly the queues it read: a broadcast ``add_consumer`` would
 worker read every domain queue for the rest of the run."""
 import pytest
 
-from bench.baseline import _consumers, consumers_paused
+from bench.baseline import consumers_of, consumers_paused
 from tests.integration.conftest import QUEUES
 from workers.celery_app import app
 
@@ -11,12 +11,12 @@ pytestmark = pytest.mark.usefixtures("worker_processes")
 
 
 def test_paused_workers_resume_on_their_own_queues_only():
-    before = _consumers(app, QUEUES)
+    before = consumers_of(app, QUEUES)
     for q in QUEUES:
         assert f"{q}@test" in before[q], before
         assert not any(w.startswith(tuple(f"{o}@" for o in QUEUES if o != q)) for w in before[q])
 
     with consumers_paused(app, QUEUES):
-        assert _consumers(app, QUEUES) == {q: [] for q in QUEUES}
+        assert consumers_of(app, QUEUES) == {q: [] for q in QUEUES}
 
-    assert _consumers(app, QUEUES) == before
+    assert consumers_of(app, QUEUES) == before
